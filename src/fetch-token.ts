@@ -1,0 +1,115 @@
+import ky from 'ky'
+import { isTokenManagerError, TokenManagerError } from './errors'
+import { parseRetryAfter } from './schedule'
+import { decodeToken, type TokenInfo } from './token'
+
+/** What a token endpoint or `fetchToken` may answer: the bare JWT, or Courier's own `{ token }`. */
+export type TokenResult = string | { token: string }
+
+export interface RequestOptions {
+  /** @default 'GET' */
+  method?: string
+  /** Sent with every request. A function is called per request, e.g. to read a fresh CSRF token. */
+  headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>)
+  /** @default 'same-origin' */
+  credentials?: RequestCredentials
+  body?: BodyInit
+  /** Milliseconds one request may take, `fetchToken` included. @default DEFAULT_TIMEOUT_MS */
+  timeout?: number
+}
+
+/** Where tokens come from: your backend's `url`, or your own `fetchToken`. Exactly one. */
+export type TokenSourceOptions = UrlSource | FunctionSource
+
+export interface UrlSource {
+  /** Your backend's endpoint that returns a Courier JWT, e.g. `/api/generate-courier-jwt`. */
+  url: string | URL
+  fetchToken?: never
+  request?: RequestOptions
+  /** Read the token from a response shaped other than text, `{ token }` or `{ jwt }`. */
+  parseResponse?: (response: Response) => TokenResult | Promise<TokenResult>
+  /** @default globalThis.fetch, looked up at request time */
+  fetch?: typeof fetch
+}
+
+export interface FunctionSource {
+  /**
+   * Get the JWT yourself. Use `signal`: it aborts on timeout and `stop()`.
+   * Reject with an error whose `status` (or `response.status`) is 401 or 403 to sign the user out.
+   */
+  fetchToken: (context: { signal: AbortSignal }) => Promise<TokenResult>
+  url?: never
+  request?: Pick<RequestOptions, 'timeout'>
+  parseResponse?: never
+  fetch?: never
+}
+
+/** One answer: the decoded token, and the server's clock (`Date` header) when it answered. */
+export interface Fetched {
+  info: TokenInfo
+  serverTime?: number
+}
+
+// A bare JWT as text, Courier's JSON `{ token }`, `{ jwt }`, or a JSON string.
+const readBody = async (response: Response): Promise<TokenResult> => {
+  const text = (await response.text()).trim()
+  try {
+    const value = JSON.parse(text)
+    return value?.jwt ?? value
+  } catch {
+    return text
+  }
+}
+
+const decodeAnswer = (value: TokenResult | null, problem: string): TokenInfo => {
+  try {
+    return decodeToken((value as { token?: string } | null)?.token ?? (value as string))
+  } catch (cause) {
+    throw new TokenManagerError('invalid-response', problem, { cause })
+  }
+}
+
+/** Turns the options into one function that fetches a JWT; throws a TypeError for bad options. */
+export function createTokenSource({ url, fetchToken, request = {}, parseResponse = readBody, fetch }: TokenSourceOptions) {
+  if (!url === !fetchToken) throw new TypeError('Pass either url or fetchToken.')
+  return async (signal: AbortSignal): Promise<Fetched> => {
+    if (fetchToken) return { info: decodeAnswer(await fetchToken({ signal }), 'fetchToken() must return a JWT or { token }.') }
+    const { headers, timeout, ...init } = request as RequestOptions
+    // ky reads globalThis.fetch per request when `fetch` is undefined; credentials default to same-origin.
+    const response = await ky(url!, {
+      ...init,
+      headers: typeof headers === 'function' ? await headers() : headers,
+      signal,
+      fetch,
+      retry: 0, // the manager retries, with backoff that knows about expiry and being offline
+      timeout: false, // the manager times requests on its own clock
+    } as Parameters<typeof ky>[1])
+    const type = response.headers.get('content-type') ?? 'no content type'
+    return {
+      info: decodeAnswer(
+        await parseResponse(response),
+        `${url} sent ${type}, not a JWT${type.includes('html') ? ' (a missing route serving index.html?)' : ''}.`,
+      ),
+      serverTime: Date.parse(response.headers.get('date')!),
+    }
+  }
+}
+
+/**
+ * Maps anything a fetch can throw to a TokenManagerError. An error carrying an HTTP status
+ * (ky's HTTPError, or one thrown by `fetchToken`) becomes `http`, or `unauthenticated` for 401/403.
+ */
+export function toTokenManagerError(error: unknown, now: number): TokenManagerError {
+  if (isTokenManagerError(error)) return error
+  const { message, status: ownStatus, response } = (error ?? {}) as {
+    message?: string
+    status?: number
+    response?: { status?: number; headers?: { get?(name: string): string | null } }
+  }
+  const status = response?.status ?? ownStatus
+  return new TokenManagerError(
+    status! > 0 ? (status === 401 || status === 403 ? 'unauthenticated' : 'http') : 'network',
+    `Token request failed: ${message ?? error}`,
+    { cause: error, status, retryAfter: parseRetryAfter(response?.headers?.get?.('retry-after'), now) },
+  )
+}

@@ -1,0 +1,51 @@
+// Pure scheduling math: no timers, no globals. `random` is Math.random in production.
+import { MAX_TIMER_DELAY_MS, MIN_REFRESH_INTERVAL_MS } from './constants'
+import type { TokenInfo } from './token'
+
+/** A delay `setTimeout` can take: never negative, never past 2^31−1 ms (which would fire at once). */
+export const clampDelay = (ms: number): number => Math.min(Math.max(ms, 0), MAX_TIMER_DELAY_MS)
+
+/**
+ * Places a token's times on the local clock. `iat` and the response's `Date` header are both
+ * server time; the later one is the best estimate of "server now" when the response arrived,
+ * so a client clock hours off, or a token the backend cached, still expires at the right moment.
+ */
+export function placeOnLocalClock(info: TokenInfo, receivedAt: number, serverTime = NaN): TokenInfo {
+  const serverNow = Math.max(info.issuedAt ?? -Infinity, serverTime || -Infinity)
+  const offset = serverNow > -Infinity ? receivedAt - serverNow : 0
+  const shift = (time?: number) => time && time + offset
+  return { ...info, expiresAt: shift(info.expiresAt), issuedAt: shift(info.issuedAt) }
+}
+
+/**
+ * When to refresh a token received at `receivedAt`: a random moment in
+ * `[expiresAt − 1.5·m, expiresAt − m]`, where `m` is the margin but at most half the remaining life.
+ * Infinity for a token without expiry.
+ */
+export function refreshTime(expiresAt: number | undefined, receivedAt: number, margin: number, random: () => number): number {
+  if (expiresAt === undefined) return Infinity
+  const m = Math.max(0, Math.min(margin, (expiresAt - receivedAt) / 2))
+  return expiresAt - m - (random() * m) / 2
+}
+
+export interface RetryPolicy {
+  baseDelay: number
+  maxDelay: number
+}
+
+/**
+ * Delay before retry number `attempt` (0 for the first): full jitter over a floor,
+ * `floor + random · min(maxDelay − floor, baseDelay·2^attempt)` with `MIN_REFRESH_INTERVAL_MS`
+ * as the floor, and never sooner than the server's `Retry-After`.
+ */
+export function retryDelay(attempt: number, { baseDelay, maxDelay }: RetryPolicy, random: () => number, retryAfter = 0): number {
+  // The exponent stops growing long before 2^1024, where 0 · Infinity would be NaN.
+  const spread = Math.max(0, Math.min(maxDelay - MIN_REFRESH_INTERVAL_MS, baseDelay * 2 ** Math.min(attempt, 32)))
+  return Math.max(MIN_REFRESH_INTERVAL_MS + random() * spread, retryAfter)
+}
+
+/** `Retry-After` as ms from `now`: delta-seconds or an HTTP date; undefined for anything else. */
+export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
+  const ms = !value ? NaN : /^\s*\d+\s*$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now
+  return Number.isFinite(ms) ? Math.max(0, ms) : undefined
+}

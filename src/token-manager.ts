@@ -1,0 +1,292 @@
+import mitt from 'mitt'
+import { systemClock, type Clock } from './clock'
+import { DEFAULT_REFRESH_MARGIN_MS, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, MIN_REFRESH_INTERVAL_MS } from './constants'
+import { assertFeatures, diagnose, type Diagnosis, type Feature } from './diagnose'
+import { networkStatus, pageVisibility, type OnlineSource, type WakeSource } from './environment'
+import { TokenManagerError } from './errors'
+import { createTokenSource, toTokenManagerError, type TokenSourceOptions } from './fetch-token'
+import { clampDelay, placeOnLocalClock, refreshTime, retryDelay } from './schedule'
+import type { TokenInfo } from './token'
+
+export type TokenStatus = 'idle' | 'loading' | 'ready' | 'refreshing' | 'error' | 'unauthenticated' | 'stopped'
+
+/** Why a fetch started: the first one, the timer before expiry, a retry after a failure, or `refresh()`. */
+export type RefreshReason = 'start' | 'scheduled' | 'retry' | 'manual'
+
+export type TokenEvents = {
+  /** A new token arrived. */
+  token: TokenInfo
+  /** A request to the token endpoint started. */
+  refreshing: { reason: RefreshReason }
+  /** A request failed; the next one starts in `retryInMs` (undefined while offline: it starts when back online). */
+  error: { error: TokenManagerError; retryInMs?: number | undefined }
+  /** The endpoint answered 401 or 403: the token is dropped and nothing is fetched until `start()` or `refresh()`. */
+  unauthenticated: { error: TokenManagerError }
+  /** The current token passed its expiry before a new one arrived. */
+  expired: TokenInfo
+  /** What is wrong with a token that arrived (missing scopes, wrong user, no expiry…). */
+  warning: Diagnosis[]
+  status: TokenStatus
+}
+
+export interface TokenManagerSettings {
+  /** Milliseconds before expiry to refresh. @default DEFAULT_REFRESH_MARGIN_MS (2 minutes) */
+  refreshMargin?: number
+  /** How failed fetches are retried. @default DEFAULT_RETRY ({ limit: 3, baseDelay: 1000, maxDelay: 120000 }) */
+  retry?: { limit?: number; baseDelay?: number; maxDelay?: number }
+  /** Features every token is checked for; a missing scope emits `warning`. @default ['inbox'] */
+  features?: Feature[]
+  /** The signed-in user; a token for anyone else emits `warning`. */
+  userId?: string
+  /** Log what happens, with tokens redacted: `true` for console.debug, or your own logger. */
+  debug?: boolean | ((event: keyof TokenEvents, data: unknown) => void)
+  /** @default the global Date.now / setTimeout / clearTimeout, read at call time */
+  clock?: Clock
+  /** When the page may have woken up. @default visibilitychange, focus and pageshow */
+  visibility?: WakeSource
+  /** @default navigator.onLine with online/offline events */
+  online?: OnlineSource
+}
+
+export type TokenManagerOptions = TokenSourceOptions & TokenManagerSettings
+
+export interface TokenManager {
+  /** Starts fetching and refreshing; resolves with the first token. Calling it again does no harm. */
+  start(): Promise<TokenInfo>
+  /** A token that is valid now. Waits for a fetch rather than hand out an expired one; starts the manager if needed. */
+  getToken(): Promise<string>
+  /** Fetches a new token now, sharing a request already in flight. */
+  refresh(): Promise<TokenInfo>
+  /** The token held now, or undefined once it expired. */
+  readonly current: TokenInfo | undefined
+  readonly status: TokenStatus
+  /** Returns a function that removes the handler. */
+  on<K extends keyof TokenEvents>(type: K, handler: (event: TokenEvents[K]) => void): () => void
+  off<K extends keyof TokenEvents>(type: K, handler: (event: TokenEvents[K]) => void): void
+  /** Aborts the request in flight, clears every timer and listener, rejects waiting calls with `stopped`. */
+  stop(): void
+}
+
+type Waiter = [resolve: (info: TokenInfo) => void, reject: (error: TokenManagerError) => void]
+
+const isTransient = ({ code, status = 0 }: TokenManagerError) =>
+  code === 'network' || code === 'timeout' || status >= 500 || status === 408 || status === 429
+
+/**
+ * Keeps a Courier JWT from your backend fresh: fetches it, refreshes it before it expires,
+ * recovers from sleep, offline periods and failing backends, and emits every new token.
+ * @example
+ * const manager = createTokenManager({ url: '/api/generate-courier-jwt' })
+ * manager.on('token', ({ token, userId }) => Courier.shared.signIn({ userId: userId!, jwt: token }))
+ * await manager.start()
+ */
+export function createTokenManager(options: TokenManagerOptions): TokenManager {
+  const source = createTokenSource(options)
+  const {
+    refreshMargin = DEFAULT_REFRESH_MARGIN_MS,
+    features,
+    userId,
+    debug,
+    clock = systemClock,
+    visibility = pageVisibility,
+    online = networkStatus,
+  } = options
+  const retry = { ...DEFAULT_RETRY, ...options.retry }
+  const timeout = options.request?.timeout ?? DEFAULT_TIMEOUT_MS
+  if (![refreshMargin, retry.limit, retry.baseDelay, retry.maxDelay, timeout].every((ms) => ms >= 0 && ms < Infinity)) {
+    throw new TypeError('refreshMargin, retry and timeout take finite numbers >= 0.')
+  }
+  assertFeatures(features)
+
+  const log = debug === true ? console.debug.bind(console, '[courier-token-manager]') : debug || undefined
+  const emitter = mitt<TokenEvents>()
+  let state: 'idle' | 'running' | 'unauthenticated' | 'stopped' = 'idle'
+  let current: TokenInfo | undefined
+  let controller: AbortController | undefined
+  let lastError: TokenManagerError | undefined
+  let failures = 0
+  let nextFetchAt = 0
+  let reason: RefreshReason = 'start'
+  let timer: unknown
+  let status: TokenStatus = 'idle'
+  let waiters: Waiter[] = []
+  let unsubscribe: Array<() => void> = []
+
+  const emit = <K extends keyof TokenEvents>(type: K, event: TokenEvents[K]) => {
+    log?.(type, (event as TokenInfo).token ? { ...(event as TokenInfo), token: '[redacted]' } : event)
+    for (const handler of [...((emitter.all.get(type) ?? []) as Array<(event: TokenEvents[K]) => void>)]) {
+      // A handler may stop the manager; the rest then hear nothing.
+      if (state === 'stopped' && type !== 'status') return
+      try {
+        handler(event)
+      } catch (error) {
+        // A broken handler is the app's bug to see, not a reason to stop refreshing.
+        ;(globalThis.reportError ?? console.error)(error)
+      }
+    }
+  }
+
+  const computeStatus = (): TokenStatus =>
+    state !== 'running' ? state : controller ? (current ? 'refreshing' : 'loading') : lastError ? 'error' : current ? 'ready' : 'loading'
+
+  // Why a caller asking for a token now should not wait for one, if so.
+  const blocker = (): TokenManagerError | undefined =>
+    state === 'stopped'
+      ? new TokenManagerError('stopped', 'Token manager stopped.')
+      : state === 'unauthenticated'
+        ? lastError
+        : controller
+          ? undefined
+          : !online.isOnline()
+            ? new TokenManagerError('network', 'Offline.')
+            : lastError && (failures > retry.limit || !isTransient(lastError))
+              ? lastError
+              : undefined
+
+  const wait = () => {
+    const promise = new Promise<TokenInfo>((resolve, reject) => {
+      const error = blocker()
+      error ? reject(error) : waiters.push([resolve, reject])
+    })
+    // A fire-and-forget start() or refresh() must not raise an unhandled rejection; awaiting callers still get it.
+    promise.catch(() => {})
+    return promise
+  }
+
+  const settle = (error?: TokenManagerError, info?: TokenInfo) => {
+    for (const [resolve, reject] of waiters.splice(0)) error ? reject(error) : resolve(info!)
+  }
+
+  // `now >= undefined` is false: a token without expiry stays valid.
+  const isValid = (info: TokenInfo | undefined): info is TokenInfo => !!info && !(clock.now() >= info.expiresAt!)
+
+  const begin = () => {
+    state = 'running'
+    failures = nextFetchAt = 0
+    lastError = undefined
+    reason = 'start'
+    unsubscribe = [visibility.subscribe(tick), online.subscribe(tick)]
+  }
+
+  const detach = () => {
+    for (const off of unsubscribe.splice(0)) off()
+    clock.clearTimeout(timer)
+  }
+
+  // Re-reads the clock and acts on it. The one timer, wake-up events and callers all come through here.
+  function tick() {
+    if (state === 'running') {
+      const now = clock.now()
+      if (current && !isValid(current)) {
+        const expired = current
+        current = undefined
+        emit('expired', expired)
+      }
+      if (!controller && now >= nextFetchAt && online.isOnline()) void fetchToken()
+      clock.clearTimeout(timer)
+      const wakeAt = Math.min(controller || !online.isOnline() ? Infinity : nextFetchAt, current?.expiresAt ?? Infinity)
+      if (state === 'running' && wakeAt < Infinity) timer = clock.setTimeout(tick, clampDelay(wakeAt - now))
+    }
+    const error = waiters[0] && blocker()
+    if (error) settle(error)
+    const next = computeStatus()
+    if (next !== status) emit('status', (status = next))
+  }
+
+  async function fetchToken() {
+    const ctrl = (controller = new AbortController())
+    const { signal } = ctrl
+    const startedAt = clock.now()
+    emit('refreshing', { reason })
+    if (ctrl !== controller) return // stopped by a handler
+    const timeoutId = clock.setTimeout(() => ctrl.abort(new TokenManagerError('timeout', `No answer within ${timeout} ms.`)), timeout)
+    let result: TokenInfo | TokenManagerError
+    try {
+      // The race also ends a fetchToken() that ignores its signal.
+      const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', reject))
+      const fetched = await Promise.race([source(signal), aborted])
+      result = placeOnLocalClock(fetched.info, clock.now(), fetched.serverTime)
+    } catch (error) {
+      result = toTokenManagerError(signal.aborted ? signal.reason : error, clock.now())
+    }
+    clock.clearTimeout(timeoutId)
+    if (ctrl !== controller) return // stopped meanwhile
+    controller = undefined
+    if (result instanceof TokenManagerError) fail(result)
+    else accept(result, startedAt)
+    tick()
+  }
+
+  function accept(info: TokenInfo, startedAt: number) {
+    const now = clock.now()
+    const found = diagnose(info, { features, userId, now, refreshMargin })
+    if (isValid(info)) {
+      current = info
+      failures = 0
+      lastError = undefined
+      reason = 'scheduled'
+      // The floor keeps a token that is due on arrival from being fetched in a hot loop.
+      nextFetchAt = Math.max(refreshTime(info.expiresAt, now, refreshMargin, Math.random), startedAt + MIN_REFRESH_INTERVAL_MS)
+      emit('token', info)
+      settle(undefined, info)
+    } else {
+      fail(new TokenManagerError('invalid-token', found[0]!.message)) // the 'expired' diagnosis comes first
+    }
+    if (found[0]) emit('warning', found)
+  }
+
+  function fail(error: TokenManagerError) {
+    lastError = error
+    if (error.code === 'unauthenticated') {
+      state = 'unauthenticated'
+      current = undefined
+      detach()
+      emit('unauthenticated', { error })
+      return
+    }
+    // No retries are spent while offline: going online starts the next fetch.
+    const retryInMs = online.isOnline() ? retryDelay(failures++, retry, Math.random, error.retryAfter) : undefined
+    nextFetchAt = clock.now() + (retryInMs ?? 0)
+    reason = 'retry'
+    emit('error', { error, retryInMs })
+  }
+
+  // start() also restarts a stopped or signed-out manager; getToken() only starts an idle one.
+  const ensure = (restart: boolean) => {
+    if (restart ? state !== 'running' : state === 'idle') begin()
+    if (!isValid(current)) tick()
+    return isValid(current) ? Promise.resolve(current) : wait()
+  }
+
+  return {
+    get current() {
+      return isValid(current) ? current : undefined
+    },
+    get status() {
+      return computeStatus()
+    },
+    start: () => ensure(true),
+    getToken: async () => (await ensure(false)).token,
+    refresh() {
+      if (state !== 'running') begin()
+      // A request in flight is shared; otherwise one starts now.
+      reason = 'manual'
+      nextFetchAt = 0
+      tick()
+      return wait()
+    },
+    on(type, handler) {
+      emitter.on(type, handler)
+      return () => emitter.off(type, handler)
+    },
+    off: emitter.off,
+    stop() {
+      if (state === 'stopped') return
+      state = 'stopped'
+      controller?.abort()
+      controller = current = lastError = undefined
+      detach()
+      tick()
+    },
+  }
+}

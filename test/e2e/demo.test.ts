@@ -1,0 +1,106 @@
+// The demo page in real Chromium: the built ESM bundle, real fetch, real timers, real online/offline events.
+import { mkdirSync } from 'node:fs'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startDemo, type DemoSession } from '../../examples/demo/server.mjs'
+import { launchChromium } from './chromium'
+
+type DemoEvent = { type: string; text: string; at: number }
+
+let browser: Browser
+let demo: Awaited<ReturnType<typeof startDemo>>
+
+beforeAll(async () => {
+  demo = await startDemo({ lifetime: '8s' })
+  browser = await launchChromium()
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await demo?.close()
+})
+
+/** A fresh page with its own demo session; `session` is the server's view of it. */
+async function open(): Promise<{ page: Page; events: () => Promise<DemoEvent[]>; session: DemoSession }> {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  const errors: string[] = []
+  page.on('pageerror', (error) => errors.push(error.message))
+  await page.goto(demo.url)
+  await page.waitForFunction(() => (window as any).demo?.events.some((e: DemoEvent) => e.type === 'token'))
+  expect(errors).toEqual([])
+  const [cookie] = await context.cookies()
+  return {
+    page,
+    events: () => page.evaluate(() => (window as any).demo.events as DemoEvent[]),
+    session: demo.sessions.get(cookie!.value)!,
+  }
+}
+
+const count = (events: DemoEvent[], type: string) => events.filter((event) => event.type === type).length
+
+describe('the demo in Chromium', () => {
+  it('refreshes the token before it expires, cycle after cycle', async () => {
+    const { page, events, session } = await open()
+    await page.waitForFunction(() => (window as any).demo.events.filter((e: DemoEvent) => e.type === 'token').length >= 3, null, {
+      timeout: 20_000,
+    })
+    const seen = await events()
+    expect(seen.filter((e) => e.type === 'refreshing').map((e) => e.text)).toEqual(['start', 'scheduled', 'scheduled'])
+    expect(count(seen, 'expired')).toBe(0)
+    expect(count(seen, 'error')).toBe(0)
+    expect(session.requests).toBe(3)
+    const tokens = seen.filter((e) => e.type === 'token')
+    // 8-second tokens with refreshMargin 5 s: refreshed 5 to 6 seconds apart (the floor is 5 s).
+    for (let i = 1; i < tokens.length; i++) {
+      expect(tokens[i]!.at - tokens[i - 1]!.at).toBeGreaterThanOrEqual(4_900)
+      expect(tokens[i]!.at - tokens[i - 1]!.at).toBeLessThan(7_000)
+    }
+    expect(await page.textContent('#status')).toBe('ready')
+    expect(await page.textContent('#user')).toBe('demo-user')
+    mkdirSync('test-results', { recursive: true })
+    await page.screenshot({ path: 'test-results/demo.png' })
+    await page.context().close()
+  })
+
+  it('stops at a 401 from the backend: signed out, no more requests', async () => {
+    const { page, events, session } = await open()
+    await page.evaluate(() => (window as any).demo.setMode('unauthorized'))
+    await page.click('#refresh')
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'unauthenticated')
+    const after = session.requests
+    // Longer than the token's refresh point and its expiry: nothing is scheduled any more.
+    await page.waitForTimeout(9_000)
+    expect(session.requests).toBe(after)
+    expect(count(await events(), 'unauthenticated')).toBe(1)
+    await page.context().close()
+  })
+
+  it('waits out an offline period without requests, then refreshes at once when back online', async () => {
+    const { page, events, session } = await open()
+    const context = page.context()
+    await context.setOffline(true)
+    expect(await page.evaluate(() => navigator.onLine)).toBe(false)
+    const before = session.requests
+    // The refresh comes due and the token expires while offline: no request is spent.
+    await page.waitForFunction(() => (window as any).demo.events.some((e: DemoEvent) => e.type === 'expired'), null, { timeout: 12_000 })
+    expect(session.requests).toBe(before)
+    await context.setOffline(false)
+    await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'ready', null, { timeout: 3_000 })
+    expect(session.requests).toBe(before + 1)
+    expect(count(await events(), 'error')).toBe(0)
+    await context.close()
+  })
+
+  it('explains an HTML page served where the token should be', async () => {
+    const { page, events } = await open()
+    await page.evaluate(() => (window as any).demo.setMode('html'))
+    await page.click('#refresh')
+    await page.waitForFunction(() => (window as any).demo.events.some((e: DemoEvent) => e.type === 'error'))
+    expect(await page.evaluate(async () => (await (window as any).demo.manager.refresh().catch((e: Error) => e.message)) as string)).toMatch(
+      /\/api\/generate-courier-jwt sent text\/html, not a JWT \(a missing route serving index\.html\?\)/,
+    )
+    expect((await events()).find((e) => e.type === 'error')!.text).toMatch(/^invalid-response/)
+    await page.context().close()
+  })
+})

@@ -1,0 +1,59 @@
+// The built package, as users import it, against a real HTTP server on loopback.
+import { createServer, type Server } from 'node:http'
+import { createRequire } from 'node:module'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+type Root = typeof import('../../src/index')
+type ServerEntry = typeof import('../../src/server/index')
+
+const require = createRequire(import.meta.url)
+let server: Server
+let url: string
+let requests = 0
+
+beforeAll(async () => {
+  const { createDevIssuer } = (await import('../../dist/server.js')) as ServerEntry
+  const issuer = createDevIssuer({ lifetime: '1h' })
+  server = createServer(async (request, response) => {
+    requests++
+    if (request.headers.authorization !== 'Bearer session') {
+      response.writeHead(401).end()
+      return
+    }
+    const { token } = await issuer.issueToken({ scope: 'user_id:carol inbox:read:messages inbox:write:events' })
+    response.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end(token)
+  })
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`
+})
+
+afterAll(() => new Promise<void>((done) => server.close(() => done())))
+
+describe.each([
+  ['ESM', async () => (await import('../../dist/index.js')) as Root],
+  ['CommonJS', async () => require('../../dist/index.cjs') as Root],
+])('the built %s entry', (_, load) => {
+  it('fetches, refreshes and decodes a token over real HTTP', async () => {
+    const { createTokenManager, diagnoseToken } = await load()
+    const manager = createTokenManager({ url, request: { headers: { authorization: 'Bearer session' } } })
+    const before = requests
+    const first = await manager.start()
+    const second = await manager.refresh()
+    manager.stop()
+    expect(first.userId).toBe('carol')
+    expect(second.token).not.toBe(first.token)
+    expect(second.expiresAt! - Date.now()).toBeGreaterThan(59 * 60_000)
+    expect(requests - before).toBe(2)
+    expect(diagnoseToken(second.token, { features: ['inbox'] })).toEqual([])
+  })
+
+  it('reports a 401 from the backend as unauthenticated', async () => {
+    const { createTokenManager, isTokenManagerError } = await load()
+    const manager = createTokenManager({ url })
+    const error = await manager.start().catch((caught: unknown) => caught)
+    manager.stop()
+    expect(isTokenManagerError(error) && error.code).toBe('unauthenticated')
+    expect(manager.status).toBe('stopped')
+  })
+})

@@ -1,0 +1,498 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { TokenManagerError } from '../src/errors'
+import { createTokenSource, toTokenManagerError } from '../src/fetch-token'
+import type { TokenSourceOptions } from '../src/fetch-token'
+import { fakeBackend, jsonResponse, tokenResponse } from './helpers/backend'
+import type { Reply } from './helpers/backend'
+import { courierJwt, makeJwt } from './helpers/jwt'
+
+const URL_ = 'https://app.test/api/token'
+const ISSUED = Date.UTC(2025, 0, 1, 12, 0, 0)
+const JWT = courierJwt({ userId: 'alice', issuedAt: ISSUED, lifetime: 3600 })
+
+const backendReplying = (...replies: Reply[]) => {
+  const backend = fakeBackend(() => new Response('unexpected request', { status: 599 }))
+  backend.reply(...replies)
+  return backend
+}
+
+const newSignal = () => new AbortController().signal
+
+/** The value a promise rejects with; fails the test when it resolves. */
+const rejectionOf = async (promise: Promise<unknown>): Promise<unknown> => {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected the promise to reject')
+}
+
+const asTokenManagerError = (error: unknown): TokenManagerError => {
+  expect(error).toBeInstanceOf(TokenManagerError)
+  return error as TokenManagerError
+}
+
+const text = (body: string, contentType = 'text/plain') => new Response(body, { headers: { 'content-type': contentType } })
+
+afterEach(() => {
+  vi.unstubAllGlobals()
+  vi.useRealTimers()
+})
+
+describe('createTokenSource: options', () => {
+  it('throws a TypeError when neither url nor fetchToken is given', () => {
+    expect(() => createTokenSource({} as TokenSourceOptions)).toThrow(TypeError)
+    expect(() => createTokenSource({} as TokenSourceOptions)).toThrow('Pass either url or fetchToken.')
+  })
+
+  it('throws a TypeError when both url and fetchToken are given', () => {
+    const options = { url: URL_, fetchToken: async () => JWT } as unknown as TokenSourceOptions
+    expect(() => createTokenSource(options)).toThrow(TypeError)
+    expect(() => createTokenSource(options)).toThrow('Pass either url or fetchToken.')
+  })
+
+  it('treats an empty url as missing', () => {
+    expect(() => createTokenSource({ url: '' })).toThrow('Pass either url or fetchToken.')
+  })
+
+  it('makes no request and calls nothing until the source is called', () => {
+    const backend = backendReplying()
+    const headers = vi.fn(() => ({}))
+    const fetchToken = vi.fn(async () => JWT)
+    createTokenSource({ url: URL_, fetch: backend.fetch, request: { headers } })
+    createTokenSource({ fetchToken })
+    expect(backend.requests).toHaveLength(0)
+    expect(headers).not.toHaveBeenCalled()
+    expect(fetchToken).not.toHaveBeenCalled()
+  })
+})
+
+describe('createTokenSource: url', () => {
+  it('GETs the url and decodes the token it answers', async () => {
+    const backend = backendReplying(tokenResponse(JWT))
+    const source = createTokenSource({ url: URL_, fetch: backend.fetch })
+    const { info } = await source(newSignal())
+    expect(backend.requests).toHaveLength(1)
+    expect(backend.requests[0]?.url).toBe(URL_)
+    expect(backend.requests[0]?.method).toBe('GET')
+    expect(info.token).toBe(JWT)
+    expect(info.userId).toBe('alice')
+    expect(info.scopes).toEqual(['user_id:alice', 'inbox:read:messages', 'inbox:write:events'])
+    expect(info.tenantId).toBe('tenant-1')
+    expect(info.issuedAt).toBe(ISSUED)
+    expect(info.expiresAt).toBe(ISSUED + 3_600_000)
+  })
+
+  it('accepts the url as a URL object', async () => {
+    const backend = backendReplying(tokenResponse(JWT))
+    const source = createTokenSource({ url: new URL(URL_), fetch: backend.fetch })
+    expect((await source(newSignal())).info.token).toBe(JWT)
+    expect(backend.requests[0]?.url).toBe(URL_)
+  })
+
+  it('makes one request per call', async () => {
+    const backend = backendReplying(tokenResponse(JWT), tokenResponse(JWT))
+    const source = createTokenSource({ url: URL_, fetch: backend.fetch })
+    await source(newSignal())
+    await source(newSignal())
+    expect(backend.requests).toHaveLength(2)
+  })
+
+  it.each<[string, () => Response]>([
+    ['a bare JWT as text', () => text(JWT)],
+    ['a bare JWT surrounded by whitespace', () => text(`\n  ${JWT}  \r\n`)],
+    ['a bare JWT without a content type', () => new Response(JWT)],
+    ['JSON { token }', () => jsonResponse({ token: JWT })],
+    ['JSON { jwt }', () => jsonResponse({ jwt: JWT })],
+    ['JSON { token } with other fields', () => jsonResponse({ token: JWT, expiresIn: 3600 })],
+    ['a JSON string', () => jsonResponse(JWT)],
+    ['a JSON string served as text', () => text(JSON.stringify(JWT))],
+  ])('reads the token from %s', async (_, reply) => {
+    const backend = backendReplying(reply())
+    const { info } = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())
+    expect(info.token).toBe(JWT)
+    expect(info.userId).toBe('alice')
+  })
+
+  it('reports the server time from the Date header', async () => {
+    const backend = backendReplying(tokenResponse(JWT, { headers: { date: 'Wed, 01 Jan 2025 12:00:30 GMT' } }))
+    const { serverTime } = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())
+    expect(serverTime).toBe(Date.UTC(2025, 0, 1, 12, 0, 30))
+  })
+
+  it('reports the server time as NaN when there is no Date header', async () => {
+    const backend = backendReplying(tokenResponse(JWT))
+    const result = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())
+    expect(result.serverTime).toBeNaN()
+  })
+
+  it('sends the method and body it is given', async () => {
+    const backend = backendReplying()
+    let sentBody: string | undefined
+    // Read the body while answering, as a server would: ky cancels the unused body stream afterwards.
+    backend.reply(async () => {
+      sentBody = await backend.requests[0]!.text()
+      return tokenResponse(JWT)
+    })
+    const source = createTokenSource({
+      url: URL_,
+      fetch: backend.fetch,
+      request: { method: 'POST', body: JSON.stringify({ userId: 'alice' }), headers: { 'content-type': 'application/json' } },
+    })
+    expect((await source(newSignal())).info.token).toBe(JWT)
+    const request = backend.requests[0]!
+    expect(request.method).toBe('POST')
+    expect(request.headers.get('content-type')).toBe('application/json')
+    expect(sentBody).toBe('{"userId":"alice"}')
+  })
+
+  it('sends fixed headers with every request', async () => {
+    const backend = backendReplying(tokenResponse(JWT), tokenResponse(JWT))
+    const source = createTokenSource({ url: URL_, fetch: backend.fetch, request: { headers: { 'x-app': 'demo', authorization: 'Bearer abc' } } })
+    await source(newSignal())
+    await source(newSignal())
+    for (const request of backend.requests) {
+      expect(request.headers.get('x-app')).toBe('demo')
+      expect(request.headers.get('authorization')).toBe('Bearer abc')
+    }
+  })
+
+  it('calls a headers function once per request and sends its fresh values', async () => {
+    const backend = backendReplying(tokenResponse(JWT), tokenResponse(JWT), tokenResponse(JWT))
+    let csrf = 0
+    const headers = vi.fn(() => ({ 'x-csrf-token': `csrf-${++csrf}` }))
+    const source = createTokenSource({ url: URL_, fetch: backend.fetch, request: { headers } })
+    await source(newSignal())
+    await source(newSignal())
+    await source(newSignal())
+    expect(headers).toHaveBeenCalledTimes(3)
+    expect(backend.requests.map((request) => request.headers.get('x-csrf-token'))).toEqual(['csrf-1', 'csrf-2', 'csrf-3'])
+  })
+
+  it('awaits an async headers function before sending', async () => {
+    const backend = backendReplying(tokenResponse(JWT))
+    const headers = async () => {
+      await Promise.resolve()
+      return new Headers({ 'x-csrf-token': 'from-cookie' })
+    }
+    await createTokenSource({ url: URL_, fetch: backend.fetch, request: { headers } })(newSignal())
+    expect(backend.requests[0]?.headers.get('x-csrf-token')).toBe('from-cookie')
+  })
+
+  it('sends credentials same-origin by default and passes others through', async () => {
+    const backend = backendReplying(tokenResponse(JWT), tokenResponse(JWT))
+    await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())
+    await createTokenSource({ url: URL_, fetch: backend.fetch, request: { credentials: 'include' } })(newSignal())
+    expect(backend.requests.map((request) => request.credentials)).toEqual(['same-origin', 'include'])
+  })
+
+  it('forwards the signal: aborting it rejects the pending request', async () => {
+    const backend = backendReplying('hang')
+    const controller = new AbortController()
+    const pending = createTokenSource({ url: URL_, fetch: backend.fetch })(controller.signal)
+    await vi.waitFor(() => expect(backend.inFlight).toBe(1))
+    const reason = new Error('stopped by test')
+    controller.abort(reason)
+    expect(await rejectionOf(pending)).toBe(reason)
+    expect(backend.requests[0]?.signal.aborted).toBe(true)
+    expect(backend.inFlight).toBe(0)
+  })
+
+  it('does not time requests itself: request.timeout is left to the manager', async () => {
+    vi.useFakeTimers()
+    const backend = backendReplying('hang')
+    const controller = new AbortController()
+    const pending = createTokenSource({ url: URL_, fetch: backend.fetch, request: { timeout: 10 } })(controller.signal)
+    let settled = false
+    pending.then(
+      () => (settled = true),
+      () => (settled = true),
+    )
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(settled).toBe(false)
+    expect(backend.inFlight).toBe(1)
+    controller.abort()
+    await rejectionOf(pending)
+  })
+
+  it('does not retry a failed request itself', async () => {
+    const backend = backendReplying(new Response('busy', { status: 503 }), tokenResponse(JWT))
+    await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal()))
+    expect(backend.requests).toHaveLength(1)
+  })
+
+  it('looks up globalThis.fetch at request time when no fetch is given', async () => {
+    const source = createTokenSource({ url: URL_ })
+    const first = backendReplying(tokenResponse(JWT))
+    const second = backendReplying(tokenResponse(JWT))
+    vi.stubGlobal('fetch', first.fetch)
+    expect((await source(newSignal())).info.token).toBe(JWT)
+    vi.stubGlobal('fetch', second.fetch)
+    expect((await source(newSignal())).info.token).toBe(JWT)
+    vi.unstubAllGlobals()
+    expect(first.requests.map((request) => request.url)).toEqual([URL_])
+    expect(second.requests.map((request) => request.url)).toEqual([URL_])
+  })
+
+  describe('parseResponse', () => {
+    it('replaces the default parsing and gets the response', async () => {
+      const backend = backendReplying(jsonResponse({ data: { courier: JWT } }, { status: 200 }))
+      const parseResponse = vi.fn(async (response: Response) => ((await response.json()) as { data: { courier: string } }).data.courier)
+      const { info } = await createTokenSource({ url: URL_, fetch: backend.fetch, parseResponse })(newSignal())
+      expect(info.token).toBe(JWT)
+      expect(parseResponse).toHaveBeenCalledTimes(1)
+      expect(parseResponse.mock.calls[0]?.[0].headers.get('content-type')).toBe('application/json')
+    })
+
+    it('may return { token }', async () => {
+      const backend = backendReplying(text(`token=${JWT}`))
+      const parseResponse = async (response: Response) => ({ token: (await response.text()).slice('token='.length) })
+      const { info } = await createTokenSource({ url: URL_, fetch: backend.fetch, parseResponse })(newSignal())
+      expect(info.token).toBe(JWT)
+    })
+
+    it('rejects with invalid-response when it returns something that is not a JWT', async () => {
+      const backend = backendReplying(jsonResponse({ token: JWT }))
+      const source = createTokenSource({ url: URL_, fetch: backend.fetch, parseResponse: () => 'nope' })
+      const error = asTokenManagerError(await rejectionOf(source(newSignal())))
+      expect(error.code).toBe('invalid-response')
+      expect(error.message).toBe(`${URL_} sent application/json, not a JWT.`)
+    })
+  })
+
+  describe('answers that are not a token', () => {
+    it('explains an HTML page (the SPA’s index.html) as a missing route', async () => {
+      const backend = backendReplying(text('<!doctype html><html><body><div id="root"></div></body></html>', 'text/html; charset=utf-8'))
+      const error = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())))
+      expect(error.code).toBe('invalid-response')
+      expect(error.message).toBe(`${URL_} sent text/html; charset=utf-8, not a JWT (a missing route serving index.html?).`)
+      expect(error.status).toBeUndefined()
+    })
+
+    it.each<[string, () => Response, string]>([
+      ['an empty body', () => text(''), 'text/plain'],
+      ['whitespace only', () => text('  \n '), 'text/plain'],
+      ['JSON without a token', () => jsonResponse({ ok: true, user: 'alice' }), 'application/json'],
+      ['JSON null', () => jsonResponse(null), 'application/json'],
+      ['a JSON number', () => jsonResponse(42), 'application/json'],
+      ['JSON { token } holding a number', () => jsonResponse({ token: 123 }), 'application/json'],
+      ['JSON { token } holding an object', () => jsonResponse({ token: { jwt: JWT } }), 'application/json'],
+      ['a JWT-looking string that does not decode', () => text('aaaa.bbbb.cccc'), 'text/plain'],
+      ['a JWT whose exp is not a number', () => text(makeJwt({ scope: 'user_id:alice', exp: 'soon' })), 'text/plain'],
+      ['a JWT whose payload is an array', () => jsonResponse({ token: makeJwt([1, 2] as unknown as Record<string, unknown>) }), 'application/json'],
+    ])('rejects %s with invalid-response naming the url and content type', async (_, reply, contentType) => {
+      const backend = backendReplying(reply())
+      const error = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())))
+      expect(error.code).toBe('invalid-response')
+      expect(error.message).toBe(`${URL_} sent ${contentType}, not a JWT.`)
+      expect(asTokenManagerError(error.cause).code).toBe('invalid-token')
+    })
+
+    it('names the url even when the answer has no content type', async () => {
+      const backend = backendReplying(new Response(null, { status: 200 }))
+      const error = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())))
+      expect(error.code).toBe('invalid-response')
+      expect(error.message).toBe(`${URL_} sent no content type, not a JWT.`)
+    })
+  })
+
+  describe('HTTP errors, end to end through toTokenManagerError', () => {
+    it.each([
+      [401, 'unauthenticated'],
+      [403, 'unauthenticated'],
+      [404, 'http'],
+      [500, 'http'],
+      [503, 'http'],
+    ] as const)('maps status %d to %s', async (status, code) => {
+      const backend = backendReplying(new Response('denied', { status }))
+      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal()))
+      const error = toTokenManagerError(thrown, Date.now())
+      expect(error.code).toBe(code)
+      expect(error.status).toBe(status)
+      expect(error.retryAfter).toBeUndefined()
+      expect(error.cause).toBe(thrown)
+      expect(error.message).toMatch(/^Token request failed: /)
+      expect(error.message).toContain(String(status))
+      expect(error.message).toContain(URL_)
+    })
+
+    it('maps 429 with Retry-After: 7 to http with retryAfter 7000 ms', async () => {
+      const backend = backendReplying(new Response('slow down', { status: 429, headers: { 'retry-after': '7' } }))
+      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal()))
+      const error = toTokenManagerError(thrown, Date.now())
+      expect(error.code).toBe('http')
+      expect(error.status).toBe(429)
+      expect(error.retryAfter).toBe(7000)
+    })
+
+    it('maps 503 with a Retry-After date to the wait from now', async () => {
+      const now = Date.UTC(2025, 0, 1, 12, 0, 0)
+      const backend = backendReplying(new Response('maintenance', { status: 503, headers: { 'retry-after': 'Wed, 01 Jan 2025 12:02:00 GMT' } }))
+      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal()))
+      const error = toTokenManagerError(thrown, now)
+      expect(error.code).toBe('http')
+      expect(error.status).toBe(503)
+      expect(error.retryAfter).toBe(120_000)
+    })
+
+    it('maps a fetch that fails to network', async () => {
+      const failure = new TypeError('Failed to fetch')
+      const backend = backendReplying(failure)
+      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal()))
+      const error = toTokenManagerError(thrown, Date.now())
+      expect(error.code).toBe('network')
+      expect(error.status).toBeUndefined()
+      expect(error.message).toBe('Token request failed: Failed to fetch')
+    })
+
+    it('passes an invalid-response error through unchanged', async () => {
+      const backend = backendReplying(text('<html></html>', 'text/html'))
+      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal()))
+      expect(toTokenManagerError(thrown, Date.now())).toBe(thrown)
+    })
+  })
+})
+
+describe('createTokenSource: fetchToken', () => {
+  it('passes the same signal to fetchToken', async () => {
+    const fetchToken = vi.fn(async (_: { signal: AbortSignal }) => JWT)
+    const signal = newSignal()
+    await createTokenSource({ fetchToken })(signal)
+    expect(fetchToken).toHaveBeenCalledTimes(1)
+    expect(fetchToken.mock.calls[0]?.[0].signal).toBe(signal)
+  })
+
+  it.each<[string, string | { token: string }]>([
+    ['a JWT string', JWT],
+    ['{ token }', { token: JWT }],
+  ])('accepts %s and reports no server time', async (_, answer) => {
+    const result = await createTokenSource({ fetchToken: async () => answer, request: { timeout: 5000 } })(newSignal())
+    expect(result.info.token).toBe(JWT)
+    expect(result.info.userId).toBe('alice')
+    expect(result.info.expiresAt).toBe(ISSUED + 3_600_000)
+    expect(result).not.toHaveProperty('serverTime')
+  })
+
+  it('calls fetchToken once per call', async () => {
+    const fetchToken = vi.fn(async () => JWT)
+    const source = createTokenSource({ fetchToken })
+    await source(newSignal())
+    await source(newSignal())
+    expect(fetchToken).toHaveBeenCalledTimes(2)
+  })
+
+  it.each<[string, unknown]>([
+    ['an empty string', ''],
+    ['text that is not a JWT', 'not a jwt'],
+    ['null', null],
+    ['undefined', undefined],
+    ['a number', 42],
+    ['an empty object', {}],
+    ['{ jwt } (only url mode reads jwt)', { jwt: JWT }],
+    ['{ token } holding garbage', { token: 'a.b' }],
+  ])('rejects %s with invalid-response mentioning fetchToken', async (_, answer) => {
+    const source = createTokenSource({ fetchToken: async () => answer as string })
+    const error = asTokenManagerError(await rejectionOf(source(newSignal())))
+    expect(error.code).toBe('invalid-response')
+    expect(error.message).toBe('fetchToken() must return a JWT or { token }.')
+    expect(asTokenManagerError(error.cause).code).toBe('invalid-token')
+  })
+
+  it('lets an error thrown by fetchToken propagate unchanged', async () => {
+    const failure = Object.assign(new Error('session expired'), { status: 401 })
+    const thrown = await rejectionOf(createTokenSource({ fetchToken: async () => Promise.reject(failure) })(newSignal()))
+    expect(thrown).toBe(failure)
+    const error = toTokenManagerError(thrown, Date.now())
+    expect(error.code).toBe('unauthenticated')
+    expect(error.status).toBe(401)
+    expect(error.message).toBe('Token request failed: session expired')
+  })
+})
+
+describe('toTokenManagerError', () => {
+  const NOW = Date.UTC(2025, 0, 1, 12, 0, 0)
+
+  it.each([
+    ['a thrown string', 'boom', 'Token request failed: boom'],
+    ['undefined', undefined, 'Token request failed: undefined'],
+    ['an Error', new TypeError('Failed to fetch'), 'Token request failed: Failed to fetch'],
+  ])('keeps what was thrown in the message: %s', (_, thrown, message) => {
+    expect(toTokenManagerError(thrown, NOW)).toMatchObject({ code: 'network', message })
+  })
+
+  it('returns a TokenManagerError unchanged', () => {
+    const original = new TokenManagerError('invalid-token', 'bad', { status: 200 })
+    expect(toTokenManagerError(original, NOW)).toBe(original)
+  })
+
+  it('returns a TokenManagerError from another copy of the package unchanged', () => {
+    const foreign = Object.assign(new Error('from elsewhere'), { name: 'TokenManagerError', code: 'timeout' })
+    expect(toTokenManagerError(foreign, NOW)).toBe(foreign)
+  })
+
+  it.each<[string, string, number, unknown]>([
+    ['status 401', 'unauthenticated', 401, { status: 401, message: 'x' }],
+    ['status 403', 'unauthenticated', 403, { status: 403 }],
+    ['response.status 401', 'unauthenticated', 401, { response: { status: 401 } }],
+    ['response.status 403', 'unauthenticated', 403, { response: { status: 403, headers: new Headers() } }],
+    ['status 400', 'http', 400, { status: 400 }],
+    ['status 404', 'http', 404, { status: 404 }],
+    ['response.status 500', 'http', 500, { response: { status: 500 } }],
+    ['status 502', 'http', 502, Object.assign(new Error('bad gateway'), { status: 502 })],
+    ['response.status 401 over status 500', 'unauthenticated', 401, { status: 500, response: { status: 401 } }],
+    ['response.status 500 over status 401', 'http', 500, { status: 401, response: { status: 500 } }],
+  ])('maps an error with %s to %s', (_, code, status, input) => {
+    const error = toTokenManagerError(input, NOW)
+    expect(error).toBeInstanceOf(TokenManagerError)
+    expect(error.code).toBe(code)
+    expect(error.status).toBe(status)
+    expect(error.cause).toBe(input)
+  })
+
+  it.each<[string, string | undefined, number | undefined]>([
+    ['delta seconds "7"', '7', 7000],
+    ['delta seconds "120"', '120', 120_000],
+    ['"0"', '0', 0],
+    ['an HTTP date 30 s ahead', 'Wed, 01 Jan 2025 12:00:30 GMT', 30_000],
+    ['an HTTP date in the past', 'Wed, 01 Jan 2025 11:59:00 GMT', 0],
+    ['an unreadable value', 'soon', undefined],
+    ['no header', undefined, undefined],
+  ])('reads Retry-After as %s', (_, header, expected) => {
+    const headers = new Headers(header === undefined ? {} : { 'retry-after': header })
+    const error = toTokenManagerError({ response: { status: 429, headers } }, NOW)
+    expect(error.code).toBe('http')
+    expect(error.status).toBe(429)
+    expect(error.retryAfter).toBe(expected)
+  })
+
+  it('ignores Retry-After on an error without response headers', () => {
+    expect(toTokenManagerError({ status: 503 }, NOW).retryAfter).toBeUndefined()
+  })
+
+  it('maps a failed fetch to network and keeps the message', () => {
+    const failure = new TypeError('Failed to fetch')
+    const error = toTokenManagerError(failure, NOW)
+    expect(error.code).toBe('network')
+    expect(error.status).toBeUndefined()
+    expect(error.retryAfter).toBeUndefined()
+    expect(error.cause).toBe(failure)
+    expect(error.message).toBe('Token request failed: Failed to fetch')
+    expect(error.name).toBe('TokenManagerError')
+  })
+
+  it.each<[string, unknown]>([
+    ['a thrown string', 'boom'],
+    ['undefined', undefined],
+    ['null', null],
+    ['an object without status', { reason: 'offline' }],
+    ['status 0 (an opaque failure)', { status: 0 }],
+    ['a non-positive status', { response: { status: -1 } }],
+  ])('maps %s to network and keeps it as cause', (_, input) => {
+    const error = toTokenManagerError(input, NOW)
+    expect(error).toBeInstanceOf(TokenManagerError)
+    expect(error.code).toBe('network')
+    expect(error.cause).toBe(input)
+    expect(error.message).toMatch(/^Token request failed:/)
+  })
+})

@@ -1,0 +1,253 @@
+import { describe, expect, it } from 'vitest'
+import { MAX_TIMER_DELAY_MS, MIN_REFRESH_INTERVAL_MS } from '../src/constants'
+import { clampDelay, parseRetryAfter, placeOnLocalClock, refreshTime, retryDelay } from '../src/schedule'
+import type { TokenInfo } from '../src/token'
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+
+/** Server time when the token endpoint answered. */
+const SERVER_NOW = Date.parse('2025-06-01T12:00:00Z')
+
+const tokenInfo = (issuedAt: number | undefined, expiresAt: number | undefined): TokenInfo => ({
+  token: 'header.payload.signature',
+  claims: { scope: 'user_id:alice' },
+  issuedAt,
+  expiresAt,
+  userId: 'alice',
+  scopes: ['user_id:alice'],
+})
+
+const always = (value: number) => () => value
+
+describe('clampDelay', () => {
+  it.each([
+    { ms: 0, delay: 0 },
+    { ms: 1_500, delay: 1_500 },
+    { ms: -1, delay: 0 },
+    { ms: -Infinity, delay: 0 },
+    { ms: 2_147_483_647, delay: 2_147_483_647 },
+    { ms: 2_147_483_648, delay: 2_147_483_647 },
+    { ms: 30 * 24 * HOUR, delay: 2_147_483_647 },
+    { ms: Infinity, delay: 2_147_483_647 },
+  ])('turns $ms ms into a timer delay of $delay ms', ({ ms, delay }) => {
+    expect(clampDelay(ms)).toBe(delay)
+  })
+
+  it('caps at MAX_TIMER_DELAY_MS, 2^31 - 1', () => {
+    expect(MAX_TIMER_DELAY_MS).toBe(2 ** 31 - 1)
+  })
+})
+
+describe('placeOnLocalClock', () => {
+  it.each([
+    { clock: 'an hour fast', skew: HOUR },
+    { clock: 'an hour slow', skew: -HOUR },
+    { clock: 'right', skew: 0 },
+  ])('places expiry on the local clock when the client clock is $clock', ({ skew }) => {
+    const receivedAt = SERVER_NOW + skew
+    const info = tokenInfo(SERVER_NOW, SERVER_NOW + HOUR)
+
+    const placed = placeOnLocalClock(info, receivedAt, SERVER_NOW)
+
+    expect(placed.issuedAt).toBe(receivedAt)
+    expect(placed.expiresAt).toBe(receivedAt + HOUR)
+  })
+
+  it('keeps only the remaining life of a token the backend cached for 50 minutes', () => {
+    const receivedAt = SERVER_NOW + 7_000 // client clock 7 s fast
+    const info = tokenInfo(SERVER_NOW - 50 * MINUTE, SERVER_NOW + 10 * MINUTE)
+
+    const placed = placeOnLocalClock(info, receivedAt, SERVER_NOW)
+
+    expect(placed.expiresAt).toBe(receivedAt + 10 * MINUTE)
+    expect(placed.issuedAt).toBe(receivedAt - 50 * MINUTE)
+  })
+
+  it.each([
+    { header: 'NaN (unparseable Date header)', serverTime: NaN },
+    { header: 'undefined (no Date header)', serverTime: undefined },
+  ])('uses iat as server time when the Date header is $header', ({ serverTime }) => {
+    const receivedAt = SERVER_NOW - 2 * HOUR
+    const info = tokenInfo(SERVER_NOW, SERVER_NOW + HOUR)
+
+    const placed = placeOnLocalClock(info, receivedAt, serverTime)
+
+    expect(placed.issuedAt).toBe(receivedAt)
+    expect(placed.expiresAt).toBe(receivedAt + HOUR)
+  })
+
+  it('uses iat when it is later than the Date header', () => {
+    const receivedAt = SERVER_NOW + 3 * HOUR
+    const info = tokenInfo(SERVER_NOW, SERVER_NOW + HOUR)
+
+    const placed = placeOnLocalClock(info, receivedAt, SERVER_NOW - 5 * MINUTE) // backend clock behind Courier's
+
+    expect(placed.expiresAt).toBe(receivedAt + HOUR)
+  })
+
+  it('uses the Date header for a token without iat', () => {
+    const receivedAt = SERVER_NOW + HOUR
+    const info = tokenInfo(undefined, SERVER_NOW + 30 * MINUTE)
+
+    const placed = placeOnLocalClock(info, receivedAt, SERVER_NOW)
+
+    expect(placed.expiresAt).toBe(receivedAt + 30 * MINUTE)
+    expect(placed.issuedAt).toBeUndefined()
+  })
+
+  it('keeps expiresAt undefined for a token without exp and still shifts issuedAt', () => {
+    const receivedAt = SERVER_NOW + HOUR
+    const info = tokenInfo(SERVER_NOW - MINUTE, undefined)
+
+    const placed = placeOnLocalClock(info, receivedAt, SERVER_NOW)
+
+    expect(placed.expiresAt).toBeUndefined()
+    expect(placed.issuedAt).toBe(receivedAt - MINUTE)
+  })
+
+  it('leaves the times alone when neither iat nor the Date header is known', () => {
+    const info = tokenInfo(undefined, SERVER_NOW + HOUR)
+
+    const placed = placeOnLocalClock(info, SERVER_NOW + 5 * HOUR)
+
+    expect(placed.expiresAt).toBe(SERVER_NOW + HOUR)
+    expect(placed.issuedAt).toBeUndefined()
+  })
+
+  it('returns a copy with the other fields unchanged and does not mutate its input', () => {
+    const info = tokenInfo(SERVER_NOW, SERVER_NOW + HOUR)
+    const before = structuredClone(info)
+
+    const placed = placeOnLocalClock(info, SERVER_NOW + HOUR, SERVER_NOW)
+
+    expect(info).toEqual(before)
+    expect(placed).not.toBe(info)
+    expect(placed).toEqual({ ...before, issuedAt: SERVER_NOW + HOUR, expiresAt: SERVER_NOW + 2 * HOUR })
+  })
+})
+
+describe('refreshTime', () => {
+  const receivedAt = SERVER_NOW
+  const margin = 2 * MINUTE
+
+  it('is Infinity for a token without expiry', () => {
+    expect(refreshTime(undefined, receivedAt, margin, always(0.5))).toBe(Infinity)
+  })
+
+  it.each([
+    { random: 0, before: margin },
+    { random: 0.5, before: 1.25 * margin },
+    { random: 1, before: 1.5 * margin },
+  ])('refreshes a one-hour token $before ms before expiry when random() is $random', ({ random, before }) => {
+    const expiresAt = receivedAt + HOUR
+
+    expect(refreshTime(expiresAt, receivedAt, margin, always(random))).toBe(expiresAt - before)
+  })
+
+  it.each([
+    { random: 0, before: 30_000 },
+    { random: 1, before: 45_000 },
+  ])('uses half the remaining life as margin for a 60 s token: $before ms before expiry when random() is $random', ({ random, before }) => {
+    const expiresAt = receivedAt + 60_000
+
+    expect(refreshTime(expiresAt, receivedAt, margin, always(random))).toBe(expiresAt - before)
+  })
+
+  it.each([
+    { what: 'expired 10 s before arrival', expiresIn: -10_000 },
+    { what: 'expiring on arrival', expiresIn: 0 },
+  ])('refreshes at once a token $what, never NaN', ({ expiresIn }) => {
+    const expiresAt = receivedAt + expiresIn
+
+    for (const random of [0, 0.5, 1]) {
+      const at = refreshTime(expiresAt, receivedAt, margin, always(random))
+      expect(at).not.toBeNaN()
+      expect(at).toBeLessThanOrEqual(receivedAt)
+    }
+  })
+
+  it('refreshes at expiry with a margin of zero', () => {
+    const expiresAt = receivedAt + HOUR
+
+    expect(refreshTime(expiresAt, receivedAt, 0, always(1))).toBe(expiresAt)
+  })
+})
+
+describe('retryDelay', () => {
+  const policy = { baseDelay: 1_000, maxDelay: 120_000 }
+
+  it('stays a finite number however many attempts failed, even with baseDelay 0', () => {
+    expect(retryDelay(5_000, { baseDelay: 0, maxDelay: 120_000 }, always(1))).toBe(5_000)
+    expect(retryDelay(5_000, policy, always(1))).toBe(120_000)
+  })
+
+  it('has a floor of MIN_REFRESH_INTERVAL_MS, five seconds', () => {
+    expect(MIN_REFRESH_INTERVAL_MS).toBe(5_000)
+  })
+
+  it.each([0, 1, 3, 10, 50])('waits exactly the 5 s floor on attempt %i when random() is 0', (attempt) => {
+    expect(retryDelay(attempt, policy, always(0))).toBe(5_000)
+  })
+
+  it.each([
+    { attempt: 0, delay: 6_000 },
+    { attempt: 1, delay: 7_000 },
+    { attempt: 3, delay: 13_000 },
+    { attempt: 6, delay: 69_000 },
+    { attempt: 7, delay: 120_000 },
+    { attempt: 20, delay: 120_000 },
+    { attempt: 2_000, delay: 120_000 },
+  ])('waits at most $delay ms on attempt $attempt (random() is 1)', ({ attempt, delay }) => {
+    expect(retryDelay(attempt, policy, always(1))).toBe(delay)
+  })
+
+  it('spreads the backoff with random(): half of 4 s above the floor on attempt 2', () => {
+    expect(retryDelay(2, policy, always(0.5))).toBe(7_000)
+  })
+
+  it.each([
+    { retryAfter: 30_000, random: 1, delay: 30_000 },
+    { retryAfter: 30_000, random: 0, delay: 30_000 },
+    { retryAfter: 300_000, random: 1, delay: 300_000 },
+    { retryAfter: 3_000, random: 1, delay: 6_000 },
+    { retryAfter: 0, random: 1, delay: 6_000 },
+  ])('waits $delay ms on the first retry when the server asked for $retryAfter ms and random() is $random', ({ retryAfter, random, delay }) => {
+    expect(retryDelay(0, policy, always(random), retryAfter)).toBe(delay)
+  })
+
+  it('never waits less than the floor, even when maxDelay is below it', () => {
+    expect(retryDelay(5, { baseDelay: 1_000, maxDelay: 2_000 }, always(1))).toBe(5_000)
+  })
+})
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2025-06-01T12:00:00Z')
+
+  it.each([
+    { value: '120', ms: 120_000 },
+    { value: '1', ms: 1_000 },
+    { value: '0', ms: 0 },
+  ])('reads delta-seconds $value as $ms ms', ({ value, ms }) => {
+    expect(parseRetryAfter(value, now)).toBe(ms)
+  })
+
+  it.each([
+    { value: new Date(now + 90_000).toUTCString(), ms: 90_000 },
+    { value: 'Sun, 01 Jun 2025 13:00:00 GMT', ms: HOUR },
+    { value: new Date(now).toUTCString(), ms: 0 },
+    { value: 'Sun, 01 Jun 2025 11:59:00 GMT', ms: 0 },
+    { value: 'Wed, 21 Oct 2015 07:28:00 GMT', ms: 0 },
+  ])('reads the HTTP date $value as $ms ms from now', ({ value, ms }) => {
+    expect(parseRetryAfter(value, now)).toBe(ms)
+  })
+
+  it.each([null, undefined, '', 'soon', '12abc', 'later, please', 'Infinity', '9'.repeat(400)])('is undefined for %j', (value) => {
+    expect(parseRetryAfter(value, now)).toBeUndefined()
+  })
+
+  it.each(['1e3', '0x10', '-5', '1.5'])('does not read %j as a number of seconds', (value) => {
+    const ms = parseRetryAfter(value, now)
+    expect(ms === undefined || ms === 0).toBe(true)
+  })
+})

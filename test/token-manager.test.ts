@@ -1,0 +1,736 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import {
+  createTokenManager,
+  DEFAULT_REFRESH_MARGIN_MS,
+  DEFAULT_RETRY,
+  DEFAULT_TIMEOUT_MS,
+  MAX_TIMER_DELAY_MS,
+  MIN_REFRESH_INTERVAL_MS,
+  TokenManagerError,
+  type TokenEvents,
+  type TokenManager,
+  type TokenManagerOptions,
+  type UrlSource,
+  type TokenManagerSettings,
+} from '../src/index'
+import { fakeBackend, jsonResponse, tokenResponse, type Reply } from './helpers/backend'
+import { fakeOnline, fakeVisibility } from './helpers/environment'
+import { courierJwt, type CourierJwtOptions } from './helpers/jwt'
+
+const ENDPOINT = 'https://app.test/api/generate-courier-jwt'
+const SECOND = 1000
+const MINUTE = 60 * SECOND
+const HOUR = 60 * MINUTE
+const DAY = 24 * HOUR
+const EVENT_TYPES = ['token', 'refreshing', 'error', 'unauthenticated', 'expired', 'warning', 'status'] as const
+
+const managers: TokenManager[] = []
+
+/** A manager against a fake backend that answers with fresh Courier tokens unless told otherwise. */
+function setup(options: Partial<UrlSource & TokenManagerSettings> = {}, token: CourierJwtOptions = {}) {
+  const times: number[] = []
+  const backend = fakeBackend(() => tokenResponse(courierJwt(token)))
+  const fetch: typeof globalThis.fetch = (input, init) => {
+    times.push(Date.now())
+    return backend.fetch(input, init)
+  }
+  const online = fakeOnline()
+  const visibility = fakeVisibility()
+  const manager = createTokenManager({ url: ENDPOINT, fetch, online, visibility, ...options })
+  managers.push(manager)
+  const events: Array<{ type: keyof TokenEvents; event: unknown; at: number }> = []
+  for (const type of EVENT_TYPES) manager.on(type, (event) => events.push({ type, event, at: Date.now() }))
+  const of = <K extends keyof TokenEvents>(type: K) => events.filter((e) => e.type === type).map((e) => e.event as TokenEvents[K])
+  return { manager, backend, times, online, visibility, events, of }
+}
+
+const reply = (backend: { reply(...replies: Reply[]): void }, ...replies: Reply[]) => backend.reply(...replies)
+const status = (code: number, headers: Record<string, string> = {}) => () => jsonResponse({ message: 'no' }, { status: code, headers })
+const gaps = (times: number[]) => times.slice(1).map((time, i) => time - times[i]!)
+/** Lets the fake fetch and the promise chain behind it settle without moving the clock. */
+const settle = () => vi.advanceTimersByTimeAsync(0)
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  vi.setSystemTime(new Date('2026-03-01T09:00:00Z'))
+})
+
+afterEach(() => {
+  for (const manager of managers.splice(0)) manager.stop()
+  // Nothing may outlive stop(): no timer, in any test.
+  expect(vi.getTimerCount()).toBe(0)
+  vi.useRealTimers()
+})
+
+describe('construction', () => {
+  it('needs exactly one of url or fetchToken', () => {
+    expect(() => createTokenManager({} as TokenManagerOptions)).toThrow(TypeError)
+    expect(() => createTokenManager({ url: ENDPOINT, fetchToken: async () => 'x' } as unknown as TokenManagerOptions)).toThrow(
+      /either url or fetchToken/,
+    )
+  })
+
+  it.each([
+    { refreshMargin: -1 },
+    { refreshMargin: Number.NaN },
+    { retry: { limit: -1 } },
+    { retry: { maxDelay: Infinity } },
+    { request: { timeout: -5 } },
+  ])('rejects %j with a TypeError', (options) => {
+    expect(() => createTokenManager({ url: ENDPOINT, ...options } as TokenManagerOptions)).toThrow(TypeError)
+  })
+
+  it('rejects an unknown feature, naming it', () => {
+    expect(() => createTokenManager({ url: ENDPOINT, features: ['inbox', 'chat' as 'inbox'] })).toThrow(/"chat"/)
+  })
+
+  it('does nothing until started: no request, no timer, no listener', async () => {
+    const { manager, backend, online, visibility } = setup()
+    await settle()
+    expect(manager.status).toBe('idle')
+    expect(manager.current).toBeUndefined()
+    expect(backend.requests).toHaveLength(0)
+    expect(vi.getTimerCount()).toBe(0)
+    expect(online.listeners + visibility.listeners).toBe(0)
+  })
+})
+
+describe('fetching', () => {
+  it('start() resolves with the token, its user, scopes and expiry', async () => {
+    const { manager, backend, of } = setup()
+    const info = await manager.start()
+    expect(info.userId).toBe('alice')
+    expect(info.scopes).toEqual(['user_id:alice', 'inbox:read:messages', 'inbox:write:events'])
+    expect(info.expiresAt).toBe(Date.now() + HOUR)
+    expect(info.tenantId).toBe('tenant-1')
+    expect(manager.current).toBe(info)
+    expect(manager.status).toBe('ready')
+    expect(backend.requests).toHaveLength(1)
+    expect(backend.requests[0]!.method).toBe('GET')
+    expect(backend.requests[0]!.url).toBe(ENDPOINT)
+    expect(of('refreshing')).toEqual([{ reason: 'start' }])
+    expect(of('token')).toEqual([info])
+    expect(of('status')).toEqual(['loading', 'ready'])
+  })
+
+  it('start() is idempotent', async () => {
+    const { manager, backend } = setup()
+    const [a, b] = await Promise.all([manager.start(), manager.start()])
+    expect(a).toBe(b)
+    expect(await manager.start()).toBe(a)
+    expect(backend.requests).toHaveLength(1)
+  })
+
+  it('getToken() starts an idle manager and then answers from memory', async () => {
+    const { manager, backend } = setup()
+    const token = await manager.getToken()
+    expect(token).toBe(manager.current!.token)
+    expect(await manager.getToken()).toBe(token)
+    expect(backend.requests).toHaveLength(1)
+  })
+
+  it('shares one request among any number of concurrent getToken() and refresh() calls', async () => {
+    const { manager, backend } = setup()
+    const results = await Promise.all([
+      ...Array.from({ length: 10 }, () => manager.getToken()),
+      ...Array.from({ length: 5 }, async () => (await manager.refresh()).token),
+    ])
+    expect(new Set(results).size).toBe(1)
+    expect(backend.requests).toHaveLength(1)
+    expect(backend.maxInFlight).toBe(1)
+  })
+
+  it('refresh() fetches a new token even while the current one is valid', async () => {
+    const { manager, backend, of } = setup()
+    const first = await manager.start()
+    await vi.advanceTimersByTimeAsync(SECOND)
+    const second = await manager.refresh()
+    expect(second.token).not.toBe(first.token)
+    expect(manager.current).toBe(second)
+    expect(backend.requests).toHaveLength(2)
+    expect(of('refreshing').at(-1)).toEqual({ reason: 'manual' })
+  })
+
+  it('sends the request options, calling a headers function on every request', async () => {
+    let csrf = 0
+    const { manager, backend } = setup({
+      request: { method: 'POST', credentials: 'include', body: 'feature=inbox', headers: () => ({ 'x-csrf-token': `t${++csrf}` }) },
+    })
+    await manager.start()
+    await manager.refresh()
+    expect(backend.requests.map((request) => request.headers.get('x-csrf-token'))).toEqual(['t1', 't2'])
+    expect(backend.requests[0]!.method).toBe('POST')
+    expect(backend.requests[0]!.credentials).toBe('include')
+    expect(backend.bodies).toEqual(['feature=inbox', 'feature=inbox'])
+  })
+
+  it('looks up globalThis.fetch at request time when no fetch option is given', async () => {
+    const manager = createTokenManager({ url: ENDPOINT, online: fakeOnline(), visibility: fakeVisibility() })
+    managers.push(manager)
+    const patched = fakeBackend(() => tokenResponse(courierJwt()))
+    vi.stubGlobal('fetch', patched.fetch)
+    try {
+      await manager.start()
+      expect(patched.requests).toHaveLength(1)
+    } finally {
+      vi.unstubAllGlobals()
+    }
+  })
+
+  it('works with fetchToken, which receives an abort signal', async () => {
+    const signals: AbortSignal[] = []
+    const manager = createTokenManager({
+      fetchToken: async ({ signal }) => {
+        signals.push(signal)
+        return { token: courierJwt({ userId: 'bob' }) }
+      },
+      online: fakeOnline(),
+      visibility: fakeVisibility(),
+    })
+    managers.push(manager)
+    expect((await manager.start()).userId).toBe('bob')
+    expect(signals[0]).toBeInstanceOf(AbortSignal)
+  })
+
+  it('treats a 401 thrown by fetchToken as signed out', async () => {
+    const manager = createTokenManager({
+      fetchToken: async () => {
+        throw Object.assign(new Error('Unauthorized'), { status: 401 })
+      },
+      online: fakeOnline(),
+      visibility: fakeVisibility(),
+    })
+    managers.push(manager)
+    await expect(manager.start()).rejects.toMatchObject({ code: 'unauthenticated', status: 401 })
+  })
+})
+
+describe('scheduling (1)', () => {
+  it.each([0, 1])('refreshes between expiresAt − 1.5·margin and expiresAt − margin, cycle after cycle (random %d)', async (random) => {
+    vi.spyOn(Math, 'random').mockReturnValue(random)
+    const margin = 5 * MINUTE
+    const { manager, backend, times } = setup({ refreshMargin: margin })
+    await manager.start()
+    await vi.advanceTimersByTimeAsync(4 * HOUR)
+    expect(times.length).toBeGreaterThanOrEqual(5)
+    for (const gap of gaps(times)) {
+      // Each token lives an hour from the moment it arrived.
+      expect(gap).toBeGreaterThanOrEqual(HOUR - 1.5 * margin)
+      expect(gap).toBeLessThanOrEqual(HOUR - margin)
+    }
+    expect(gaps(times)[0]).toBe(random === 0 ? HOUR - margin : HOUR - 1.5 * margin)
+    expect(backend.maxInFlight).toBe(1)
+  })
+
+  it('uses DEFAULT_REFRESH_MARGIN_MS by default', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { manager, times } = setup()
+    await manager.start()
+    await vi.advanceTimersByTimeAsync(HOUR)
+    expect(gaps(times)).toEqual([HOUR - DEFAULT_REFRESH_MARGIN_MS])
+  })
+
+  it('keeps the refresh inside the second half of a token shorter-lived than three margins', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(1)
+    const { manager, times } = setup({ refreshMargin: 10 * MINUTE }, { lifetime: 8 * 60 })
+    await manager.start()
+    await vi.advanceTimersByTimeAsync(8 * MINUTE)
+    // m = min(10 min, 4 min) = 4 min; random 1 puts the refresh at expiresAt − 1.5·m = 2 min in.
+    expect(gaps(times)[0]).toBe(2 * MINUTE)
+  })
+})
+
+describe('clock skew (2)', () => {
+  it.each([
+    ['an hour fast', -HOUR],
+    ['an hour slow', +HOUR],
+  ])('refreshes on time when the client clock is %s', async (_, serverOffset) => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const backend = fakeBackend(() => tokenResponse(courierJwt({ issuedAt: Date.now() + serverOffset, lifetime: 600 })))
+    const times: number[] = []
+    const manager = createTokenManager({
+      url: ENDPOINT,
+      fetch: (input, init) => (times.push(Date.now()), backend.fetch(input, init)),
+      online: fakeOnline(),
+      visibility: fakeVisibility(),
+    })
+    managers.push(manager)
+    const info = await manager.start()
+    expect(info.expiresAt).toBe(Date.now() + 10 * MINUTE)
+    await vi.advanceTimersByTimeAsync(30 * MINUTE)
+    // 10-minute tokens refreshed 2 minutes early: every 8 minutes, never a hot loop.
+    expect(gaps(times)).toEqual([8 * MINUTE, 8 * MINUTE, 8 * MINUTE])
+  })
+
+  it('trusts the Date header over iat for a token the backend cached', async () => {
+    const now = Date.now()
+    const backend = fakeBackend(() =>
+      tokenResponse(courierJwt({ issuedAt: now - 50 * MINUTE, lifetime: 3600 }), { headers: { date: new Date(now).toUTCString() } }),
+    )
+    const cached = createTokenManager({ url: ENDPOINT, fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility() })
+    managers.push(cached)
+    expect((await cached.start()).expiresAt).toBe(now + 10 * MINUTE)
+  })
+})
+
+describe('tokens without expiry (3)', () => {
+  it('uses the token, schedules nothing and warns how to fix the backend', async () => {
+    const { manager, backend, of } = setup({}, { lifetime: null })
+    const info = await manager.start()
+    expect(info.expiresAt).toBeUndefined()
+    expect(vi.getTimerCount()).toBe(0)
+    await vi.advanceTimersByTimeAsync(30 * DAY)
+    expect(backend.requests).toHaveLength(1)
+    expect(await manager.getToken()).toBe(info.token)
+    expect(of('warning')).toEqual([[expect.objectContaining({ code: 'no-expiry', message: expect.stringContaining('expires_in') })]])
+  })
+})
+
+describe('short-lived and expired tokens (4)', () => {
+  it('fetches a token shorter-lived than the margin at most once per MIN_REFRESH_INTERVAL_MS', async () => {
+    const { manager, times, of } = setup({}, { lifetime: 2 })
+    await manager.start()
+    await vi.advanceTimersByTimeAsync(MINUTE)
+    expect(times.length).toBeLessThanOrEqual(MINUTE / MIN_REFRESH_INTERVAL_MS + 1)
+    expect(Math.min(...gaps(times))).toBeGreaterThanOrEqual(MIN_REFRESH_INTERVAL_MS)
+    expect(of('warning')[0]).toEqual([expect.objectContaining({ code: 'short-lived' })])
+  })
+
+  it('never hands out a token that is expired on arrival, and backs off', async () => {
+    const { manager, times, of } = setup({}, { lifetime: -10 })
+    const started = manager.start()
+    await expect(started).rejects.toMatchObject({ code: 'invalid-token', message: expect.stringContaining('Expired') })
+    expect(manager.current).toBeUndefined()
+    await vi.advanceTimersByTimeAsync(MINUTE)
+    expect(Math.min(...gaps(times))).toBeGreaterThanOrEqual(MIN_REFRESH_INTERVAL_MS)
+    expect(times.length).toBeLessThanOrEqual(MINUTE / MIN_REFRESH_INTERVAL_MS + 1)
+    expect(of('token')).toEqual([])
+    expect(of('warning')[0]![0]).toMatchObject({ code: 'expired' })
+  })
+})
+
+describe('long lifetimes (5)', () => {
+  it('neither fires at once nor overflows setTimeout for a 60-day token', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const lifetime = 60 * DAY
+    const { manager, times } = setup({}, { lifetime: lifetime / 1000 })
+    const info = await manager.start()
+    expect(lifetime).toBeGreaterThan(MAX_TIMER_DELAY_MS)
+    await vi.advanceTimersByTimeAsync(30 * DAY)
+    expect(times).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(info.expiresAt! - DEFAULT_REFRESH_MARGIN_MS - Date.now() - 1)
+    expect(times).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(gaps(times)).toEqual([lifetime - DEFAULT_REFRESH_MARGIN_MS])
+  })
+})
+
+describe('sleep and background tabs (6)', () => {
+  it('refreshes at once when the page wakes after sleeping past expiry', async () => {
+    const { manager, backend, visibility, of } = setup()
+    const first = await manager.start()
+    // Sleep: the wall clock jumps, timers do not fire.
+    vi.setSystemTime(Date.now() + 2 * HOUR)
+    expect(manager.current).toBeUndefined()
+    visibility.wake()
+    await settle()
+    expect(of('expired')).toEqual([first])
+    expect(backend.requests).toHaveLength(2)
+    expect(manager.current!.expiresAt).toBe(Date.now() + HOUR)
+  })
+
+  it('refreshes at once on wake when the refresh came due during sleep', async () => {
+    const { manager, backend, visibility, of } = setup()
+    await manager.start()
+    vi.setSystemTime(Date.now() + HOUR - SECOND)
+    visibility.wake()
+    await settle()
+    expect(backend.requests).toHaveLength(2)
+    expect(of('expired')).toEqual([])
+  })
+
+  it('getToken() never resolves an expired token, even before any wake-up event', async () => {
+    const { manager, backend } = setup()
+    const first = await manager.start()
+    vi.setSystemTime(first.expiresAt!)
+    const token = await manager.getToken()
+    expect(token).not.toBe(first.token)
+    expect(backend.requests).toHaveLength(2)
+  })
+
+  it.each([
+    ['visibilitychange', () => document.dispatchEvent(new Event('visibilitychange', { bubbles: true }))],
+    ['focus', () => window.dispatchEvent(new Event('focus'))],
+    ['pageshow', () => window.dispatchEvent(new Event('pageshow'))],
+    ['online', () => window.dispatchEvent(new Event('online'))],
+  ])('re-reads the clock on the real %s event', async (_, fire) => {
+    const backend = fakeBackend(() => tokenResponse(courierJwt()))
+    const manager = createTokenManager({ url: ENDPOINT, fetch: backend.fetch })
+    managers.push(manager)
+    await manager.start()
+    vi.setSystemTime(Date.now() + 2 * HOUR)
+    fire()
+    await settle()
+    expect(backend.requests).toHaveLength(2)
+  })
+})
+
+describe('offline (7)', () => {
+  it('spends no request while offline and refreshes as soon as the network is back', async () => {
+    const { manager, backend, online, of } = setup()
+    const first = await manager.start()
+    online.set(false)
+    await vi.advanceTimersByTimeAsync(2 * HOUR)
+    expect(backend.requests).toHaveLength(1)
+    expect(of('expired')).toEqual([first])
+    online.set(true)
+    await settle()
+    expect(backend.requests).toHaveLength(2)
+    expect(manager.status).toBe('ready')
+  })
+
+  it('does not count or schedule retries for a request that failed because the network went away', async () => {
+    const { manager, backend, online, of } = setup()
+    reply(backend, () => {
+      online.set(false)
+      throw new TypeError('Failed to fetch')
+    })
+    await expect(manager.start()).rejects.toMatchObject({ code: 'network' })
+    expect(of('error')).toEqual([{ error: expect.objectContaining({ code: 'network' }), retryInMs: undefined }])
+    await vi.advanceTimersByTimeAsync(HOUR)
+    expect(backend.requests).toHaveLength(1)
+    online.set(true)
+    await settle()
+    expect(backend.requests).toHaveLength(2)
+    expect(manager.status).toBe('ready')
+  })
+
+  it('rejects getToken() at once while offline without a valid token', async () => {
+    const { manager, online, backend } = setup()
+    online.set(false)
+    await expect(manager.getToken()).rejects.toMatchObject({ code: 'network', message: 'Offline.' })
+    expect(backend.requests).toHaveLength(0)
+  })
+})
+
+describe('failures (9)', () => {
+  it('retries transient failures with exponential backoff and full jitter above the floor', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(1)
+    const { manager, backend, times, of } = setup()
+    // DEFAULT_RETRY.limit failures: the waiting start() sits through all of them.
+    reply(backend, new TypeError('Failed to fetch'), status(503), status(502))
+    const started = manager.start()
+    await vi.advanceTimersByTimeAsync(MINUTE)
+    const info = await started
+    const { baseDelay } = DEFAULT_RETRY
+    const expected = [0, 1, 2].map((n) => MIN_REFRESH_INTERVAL_MS + baseDelay * 2 ** n)
+    expect(gaps(times)).toEqual(expected)
+    expect(of('error').map(({ retryInMs }) => retryInMs)).toEqual(expected)
+    expect(of('error').map(({ error }) => [error.code, error.status])).toEqual([
+      ['network', undefined],
+      ['http', 503],
+      ['http', 502],
+    ])
+    expect(info.userId).toBe('alice')
+    expect(manager.status).toBe('ready')
+  })
+
+  it('makes the first retry within a few seconds and caps delays at maxDelay', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(1)
+    const { manager, backend, times } = setup()
+    reply(backend, ...Array<Reply>(100).fill(status(500)))
+    manager.start().catch(() => {})
+    await vi.advanceTimersByTimeAsync(HOUR)
+    const delays = gaps(times)
+    expect(delays[0]).toBeLessThanOrEqual(6 * SECOND)
+    expect(Math.max(...delays)).toBe(DEFAULT_RETRY.maxDelay)
+    expect(delays.slice(-5)).toEqual(Array(5).fill(DEFAULT_RETRY.maxDelay))
+  })
+
+  it('honours Retry-After on a 429', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { manager, backend, times, of } = setup()
+    reply(backend, status(429, { 'retry-after': '30' }))
+    const started = manager.start()
+    await vi.advanceTimersByTimeAsync(MINUTE)
+    await started
+    expect(gaps(times)).toEqual([30 * SECOND])
+    expect(of('error')[0]).toMatchObject({ retryInMs: 30 * SECOND, error: { code: 'http', status: 429, retryAfter: 30 * SECOND } })
+  })
+
+  it('keeps trying at the capped delay after the token expired, until stop()', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(1)
+    const { manager, backend, times, events } = setup()
+    await manager.start()
+    reply(backend, ...Array<Reply>(200).fill(status(503)))
+    await vi.advanceTimersByTimeAsync(4 * HOUR)
+    const expired = events.filter((e) => e.type === 'expired')
+    expect(expired).toHaveLength(1)
+    // At the 2-minute cap: 30 requests an hour for the three hours since expiry, still going at the end.
+    const sinceExpiry = times.filter((time) => time >= expired[0]!.at)
+    expect(sinceExpiry.length).toBeGreaterThanOrEqual(89)
+    expect(sinceExpiry.length).toBeLessThanOrEqual(91)
+    expect(Date.now() - times.at(-1)!).toBeLessThan(DEFAULT_RETRY.maxDelay)
+    const count = times.length
+    manager.stop()
+    await vi.advanceTimersByTimeAsync(HOUR)
+    expect(times).toHaveLength(count)
+  })
+
+  it('times out a request that hangs, aborting it', async () => {
+    const { manager, backend, of } = setup()
+    reply(backend, 'hang')
+    manager.start().catch(() => {})
+    await vi.advanceTimersByTimeAsync(DEFAULT_TIMEOUT_MS - 1)
+    expect(of('error')).toEqual([])
+    await vi.advanceTimersByTimeAsync(1)
+    expect(of('error')[0]!.error).toMatchObject({ code: 'timeout' })
+    expect(backend.requests[0]!.signal.aborted).toBe(true)
+  })
+
+  it('times out a fetchToken that ignores its signal', async () => {
+    const manager = createTokenManager({
+      fetchToken: () => new Promise<string>(() => {}),
+      request: { timeout: 3 * SECOND },
+      online: fakeOnline(),
+      visibility: fakeVisibility(),
+    })
+    managers.push(manager)
+    const errors: TokenEvents['error'][] = []
+    manager.on('error', (event) => errors.push(event))
+    manager.start().catch(() => {})
+    await vi.advanceTimersByTimeAsync(3 * SECOND)
+    expect(errors[0]!.error.code).toBe('timeout')
+  })
+
+  it.each([401, 403])('treats %d as signed out: drops the token and stops scheduling', async (code) => {
+    const { manager, backend, online, visibility, of } = setup()
+    await manager.start()
+    reply(backend, status(code))
+    const refreshed = manager.refresh()
+    await expect(refreshed).rejects.toMatchObject({ code: 'unauthenticated', status: code })
+    expect(of('unauthenticated')).toEqual([{ error: expect.objectContaining({ code: 'unauthenticated', status: code }) }])
+    expect(of('error')).toEqual([])
+    expect(manager.status).toBe('unauthenticated')
+    expect(manager.current).toBeUndefined()
+    expect(vi.getTimerCount()).toBe(0)
+    expect(online.listeners + visibility.listeners).toBe(0)
+    await expect(manager.getToken()).rejects.toMatchObject({ code: 'unauthenticated' })
+    await vi.advanceTimersByTimeAsync(DAY)
+    expect(backend.requests).toHaveLength(2)
+
+    // Signing in again: start() resumes.
+    expect((await manager.start()).userId).toBe('alice')
+    expect(manager.status).toBe('ready')
+  })
+
+  it('lets a waiting getToken() sit through retry.limit retries, then rejects while retrying goes on', async () => {
+    const { manager, backend } = setup({ retry: { limit: 2 } })
+    reply(backend, ...Array<Reply>(100).fill(status(503)))
+    let rejected: { error: unknown; requests: number } | undefined
+    manager.getToken().catch((error: unknown) => (rejected = { error, requests: backend.requests.length }))
+    await vi.advanceTimersByTimeAsync(5 * MINUTE)
+    // The first attempt and two retries.
+    expect(rejected).toEqual({ error: expect.objectContaining({ code: 'http', status: 503 }), requests: 3 })
+    expect(backend.requests.length).toBeGreaterThan(5)
+    // Past the limit, a new caller hears the last error at once instead of waiting minutes.
+    await expect(manager.getToken()).rejects.toMatchObject({ code: 'http', status: 503 })
+    expect(manager.status).toBe('error')
+  })
+
+  it('rejects waiting callers at once for a failure that retrying will not fix, but keeps retrying', async () => {
+    const { manager, backend } = setup()
+    reply(backend, status(404))
+    await expect(manager.start()).rejects.toMatchObject({ code: 'http', status: 404 })
+    expect(manager.status).toBe('error')
+    await vi.advanceTimersByTimeAsync(10 * SECOND)
+    expect(backend.requests).toHaveLength(2)
+    expect(manager.status).toBe('ready')
+  })
+
+  it('explains a 200 that is not a JWT, naming the URL and content type', async () => {
+    const { manager, backend } = setup()
+    reply(backend, () => new Response('<!doctype html><title>App</title>', { headers: { 'content-type': 'text/html; charset=utf-8' } }))
+    const error = await manager.start().catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(TokenManagerError)
+    expect(error).toMatchObject({ code: 'invalid-response' })
+    expect((error as Error).message).toContain(ENDPOINT)
+    expect((error as Error).message).toContain('text/html')
+  })
+
+  it('emits expired when the token runs out while the backend is failing', async () => {
+    const { manager, backend, of } = setup()
+    const info = await manager.start()
+    backend.reply(...Array<Reply>(100).fill(status(500)))
+    await vi.advanceTimersByTimeAsync(info.expiresAt! - Date.now() - 1)
+    expect(of('expired')).toEqual([])
+    expect(manager.current).toBe(info)
+    expect(manager.status).toBe('error')
+    await vi.advanceTimersByTimeAsync(1)
+    expect(of('expired')).toEqual([info])
+    expect(manager.current).toBeUndefined()
+  })
+})
+
+describe('stop (10)', () => {
+  it('aborts the request in flight, rejects waiting calls and leaves nothing behind', async () => {
+    const added = vi.spyOn(window, 'addEventListener')
+    const removed = vi.spyOn(window, 'removeEventListener')
+    const backend = fakeBackend(() => 'hang')
+    const manager = createTokenManager({ url: ENDPOINT, fetch: backend.fetch })
+    const events: string[] = []
+    for (const type of EVENT_TYPES) manager.on(type, () => events.push(type))
+    const waiting = [manager.getToken(), manager.refresh(), manager.start()]
+    await settle()
+    events.length = 0
+    manager.stop()
+    for (const promise of waiting) await expect(promise).rejects.toMatchObject({ code: 'stopped' })
+    expect(backend.requests[0]!.signal.aborted).toBe(true)
+    expect(vi.getTimerCount()).toBe(0)
+    expect(removed.mock.calls.map(([type]) => type).sort()).toEqual(added.mock.calls.map(([type]) => type).sort())
+    expect(manager.status).toBe('stopped')
+    await vi.advanceTimersByTimeAsync(DAY)
+    expect(events).toEqual(['status'])
+    await expect(manager.getToken()).rejects.toMatchObject({ code: 'stopped' })
+  })
+
+  it('ignores an answer that arrives after stop()', async () => {
+    let answer!: (response: Response) => void
+    const { manager, backend, of } = setup()
+    reply(backend, () => new Promise<Response>((resolve) => (answer = resolve)))
+    manager.start().catch(() => {})
+    await settle()
+    manager.stop()
+    answer(tokenResponse(courierJwt()))
+    await settle()
+    expect(of('token')).toEqual([])
+    expect(manager.current).toBeUndefined()
+  })
+
+  it('lets a restart right after stop() ignore the aborted request', async () => {
+    const { manager, backend, of } = setup()
+    reply(backend, 'hang')
+    manager.start().catch(() => {})
+    await settle()
+    manager.stop()
+    const restarted = manager.start()
+    const info = await restarted
+    await settle()
+    expect(backend.requests).toHaveLength(2)
+    expect(of('error')).toEqual([])
+    expect(manager.current).toBe(info)
+    expect(manager.status).toBe('ready')
+  })
+
+  it('survives a handler that throws, and reports the error', async () => {
+    const report = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const { manager, times } = setup()
+    const boom = new Error('handler bug')
+    const seen: string[] = []
+    manager.on('token', () => {
+      throw boom
+    })
+    manager.on('token', (info) => seen.push(info.token))
+    await manager.start()
+    await vi.advanceTimersByTimeAsync(HOUR)
+    expect(report).toHaveBeenCalledWith(boom)
+    expect(seen).toHaveLength(2)
+    expect(times).toHaveLength(2)
+  })
+
+  it('stops cleanly from inside a handler: later handlers hear nothing', async () => {
+    const { manager, of } = setup()
+    const late = vi.fn()
+    manager.on('token', () => manager.stop())
+    manager.on('token', late)
+    await expect(manager.start()).rejects.toMatchObject({ code: 'stopped' })
+    expect(late).not.toHaveBeenCalled()
+    expect(of('warning')).toEqual([])
+    expect(manager.current).toBeUndefined()
+  })
+
+  it('can start again after stop()', async () => {
+    const { manager, backend } = setup()
+    await manager.start()
+    manager.stop()
+    manager.stop()
+    expect((await manager.start()).userId).toBe('alice')
+    expect(backend.requests).toHaveLength(2)
+  })
+
+  it('on() returns an unsubscribe function and off() removes a handler', async () => {
+    const { manager } = setup()
+    const a = vi.fn()
+    const b = vi.fn()
+    const unsubscribe = manager.on('token', a)
+    manager.on('token', b)
+    unsubscribe()
+    manager.off('token', b)
+    await manager.start()
+    expect(a).not.toHaveBeenCalled()
+    expect(b).not.toHaveBeenCalled()
+  })
+})
+
+describe('privacy (11)', () => {
+  it('never logs a token with debug: true', async () => {
+    const debug = vi.spyOn(console, 'debug').mockImplementation(() => {})
+    const { manager, backend } = setup({ debug: true })
+    const first = await manager.start()
+    reply(backend, status(500))
+    await vi.advanceTimersByTimeAsync(2 * HOUR)
+    const logged = JSON.stringify(debug.mock.calls)
+    expect(debug.mock.calls.length).toBeGreaterThan(5)
+    expect(logged).toContain('[courier-token-manager]')
+    expect(logged).toContain('alice')
+    expect(logged).not.toContain(first.token)
+    expect(logged).not.toContain(manager.current!.token)
+    expect(logged).not.toContain(first.token.split('.')[2])
+  })
+
+  it('gives a debug function every event with the token redacted', async () => {
+    const calls: Array<[string, unknown]> = []
+    const { manager } = setup({ debug: (type, data) => calls.push([type, data]) })
+    const info = await manager.start()
+    expect(calls.map(([type]) => type)).toEqual(['refreshing', 'status', 'token', 'status'])
+    expect(calls[2]![1]).toMatchObject({ token: '[redacted]', userId: 'alice', expiresAt: info.expiresAt })
+  })
+
+  it('stores nothing outside memory', async () => {
+    localStorage.clear()
+    sessionStorage.clear()
+    const { manager } = setup()
+    await manager.start()
+    await vi.advanceTimersByTimeAsync(3 * HOUR)
+    expect(localStorage.length).toBe(0)
+    expect(sessionStorage.length).toBe(0)
+    expect(document.cookie).toBe('')
+  })
+})
+
+describe('warnings and status', () => {
+  it('warns about missing scopes and the wrong user on every token', async () => {
+    const { manager, of } = setup({ features: ['inbox', 'preferences'], userId: 'bob' }, { scopes: 'inbox:read:messages' })
+    await manager.start()
+    await manager.refresh()
+    expect(of('warning')).toHaveLength(2)
+    expect(of('warning')[0]!.map((diagnosis) => [diagnosis.code, diagnosis.feature, diagnosis.scopes])).toEqual([
+      ['user-mismatch', undefined, undefined],
+      ['missing-scope', 'inbox', ['inbox:write:events']],
+      ['missing-scope', 'preferences', ['read:preferences', 'write:preferences']],
+    ])
+  })
+
+  it('walks through the statuses of a refresh, a failure and a recovery', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { manager, backend, of } = setup()
+    await manager.start()
+    reply(backend, status(500))
+    await vi.advanceTimersByTimeAsync(HOUR - DEFAULT_REFRESH_MARGIN_MS)
+    expect(manager.status).toBe('error')
+    await vi.advanceTimersByTimeAsync(MIN_REFRESH_INTERVAL_MS)
+    expect(of('status')).toEqual(['loading', 'ready', 'refreshing', 'error', 'refreshing', 'ready'])
+    manager.stop()
+    expect(of('status').at(-1)).toBe('stopped')
+  })
+})
