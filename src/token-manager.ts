@@ -113,8 +113,10 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   let unsubscribe: Array<() => void> = []
 
   const emit = <K extends keyof TokenEvents>(type: K, event: TokenEvents[K]) => {
-    log?.(type, (event as TokenInfo).token ? { ...(event as TokenInfo), token: '[redacted]' } : event)
-    for (const handler of [...((emitter.all.get(type) ?? []) as Array<(event: TokenEvents[K]) => void>)]) {
+    const handlers = (emitter.all.get(type) ?? []) as Array<(event: TokenEvents[K]) => void>
+    // The debug logger goes first, like a handler, and never sees a token.
+    const logged = (event: unknown) => log?.(type, (event as TokenInfo).token ? { ...(event as TokenInfo), token: '[redacted]' } : event)
+    for (const handler of [logged, ...handlers]) {
       // A handler may stop the manager; the rest then hear nothing.
       if (state === 'stopped' && type !== 'status') return
       try {
@@ -182,7 +184,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         current = undefined
         emit('expired', expired)
       }
-      if (!controller && now >= nextFetchAt && online.isOnline()) void fetchToken()
+      if (!controller && now >= nextFetchAt && online.isOnline()) void fetchNow()
       clock.clearTimeout(timer)
       const wakeAt = Math.min(controller || !online.isOnline() ? Infinity : nextFetchAt, current?.expiresAt ?? Infinity)
       if (state === 'running' && wakeAt < Infinity) timer = clock.setTimeout(tick, clampDelay(wakeAt - now))
@@ -193,7 +195,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     if (next !== status) emit('status', (status = next))
   }
 
-  async function fetchToken() {
+  async function fetchNow() {
     const ctrl = (controller = new AbortController())
     const { signal } = ctrl
     const startedAt = clock.now()

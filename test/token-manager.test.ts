@@ -696,6 +696,20 @@ describe('privacy (11)', () => {
     expect(calls[2]![1]).toMatchObject({ token: '[redacted]', userId: 'alice', expiresAt: info.expiresAt })
   })
 
+  it('keeps refreshing when the debug function throws', async () => {
+    const report = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const { manager, times } = setup({
+      debug: () => {
+        throw new Error('logger bug')
+      },
+    })
+    await manager.start()
+    await vi.advanceTimersByTimeAsync(HOUR)
+    expect(times).toHaveLength(2)
+    expect(manager.status).toBe('ready')
+    expect(report).toHaveBeenCalledWith(new Error('logger bug'))
+  })
+
   it('stores nothing outside memory', async () => {
     localStorage.clear()
     sessionStorage.clear()
