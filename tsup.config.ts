@@ -4,7 +4,7 @@ import { defineConfig, type Options } from 'tsup'
 rmSync('dist', { recursive: true, force: true })
 
 const shared: Options = {
-  entry: { index: 'src/index.ts', server: 'src/server/index.ts' },
+  entry: { index: 'src/index.ts', courier: 'src/courier/index.ts', react: 'src/react/index.ts', server: 'src/server/index.ts' },
   target: 'es2022',
   dts: true,
   sourcemap: true,

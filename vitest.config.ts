@@ -6,7 +6,17 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', environment: 'happy-dom', include: ['test/**/*.test.ts'], exclude: ['test/server/**', 'test/e2e/**'] },
+        test: {
+          name: 'unit',
+          environment: 'happy-dom',
+          include: ['test/**/*.test.{ts,tsx}'],
+          exclude: ['test/server/**', 'test/e2e/**', 'test/**/*.sdk.test.{ts,tsx}'],
+        },
+      },
+      // The real Courier SDK packages, unmodified, against a loopback stub of Courier's API: real network and timers.
+      {
+        extends: true,
+        test: { name: 'sdk', environment: 'happy-dom', include: ['test/**/*.sdk.test.{ts,tsx}'], testTimeout: 30_000, fileParallelism: false },
       },
       { extends: true, test: { name: 'server', environment: 'node', include: ['test/server/**/*.test.ts'] } },
       // Real Chromium against the built package: what happy-dom cannot prove.

@@ -57,3 +57,24 @@ describe.each([
     expect(manager.status).toBe('stopped')
   })
 })
+
+describe('the adapter entries', () => {
+  it.each([
+    ['courier', ['connectCourier']],
+    ['react', ['useCourierAuthorization', 'useCourierSignIn', 'useTokenManager']],
+  ])('courier-token-manager/%s loads as ESM and CommonJS with the same exports', async (entry, names) => {
+    const esm = (await import(`../../dist/${entry}.js`)) as Record<string, unknown>
+    const cjs = require(`../../dist/${entry}.cjs`) as Record<string, unknown>
+    expect(Object.keys(esm).sort()).toEqual(names)
+    expect(Object.keys(cjs).sort()).toEqual(names)
+    for (const name of names) expect(typeof esm[name]).toBe('function')
+  })
+
+  it('keeps React and Courier out of the root entry', async () => {
+    const { readFile } = await import('node:fs/promises')
+    for (const file of ['index.js', 'index.cjs']) {
+      const code = await readFile(new URL(`../../dist/${file}`, import.meta.url), 'utf8')
+      expect(code).not.toMatch(/from ['"](react|@trycourier\/[\w-]+)['"]|require\(['"](react|@trycourier\/[\w-]+)['"]\)/)
+    }
+  })
+})

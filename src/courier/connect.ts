@@ -1,0 +1,191 @@
+import type { TokenInfo } from '../token'
+import type { TokenManager } from '../token-manager'
+
+/** Courier's endpoints, as courier-js's `CourierApiUrls`. */
+export interface CourierApiUrls {
+  courier: { rest: string; graphql: string }
+  inbox: { graphql: string; webSocket: string }
+}
+
+/** What is passed to `signIn` besides the user and the token: the same on every sign-in. */
+export interface CourierSignInOptions {
+  /** courier-js's `tenantId` (a Courier tenant of your app), passed through unchanged. */
+  tenantId?: string
+  apiUrls?: CourierApiUrls
+  showLogs?: boolean
+}
+
+export interface CourierSignInProps extends CourierSignInOptions {
+  userId: string
+  jwt: string
+}
+
+/** The part of courier-js's `Courier.shared` the adapter uses. Structural, so tests can pass fakes. */
+export interface CourierLike {
+  signIn(props: CourierSignInProps): void
+  signOut(): void
+  readonly client?: { readonly options: { readonly accessToken?: string | undefined; readonly userId: string } } | undefined
+}
+
+/** The part of a datastore listener the adapter needs: `CourierInboxDataStoreListener`'s shape. */
+export interface DatastoreListenerLike {
+  readonly events: { onError?(error: Error): void }
+  remove(): void
+}
+
+/** `CourierInboxDatastore.shared` from `@trycourier/courier-ui-inbox`. */
+export interface InboxDatastoreLike {
+  listenForUpdates(): Promise<void>
+  addDataStoreListener(listener: DatastoreListenerLike): void
+  removeDataStoreListener(listener: DatastoreListenerLike): void
+}
+
+/** `CourierToastDatastore.shared` from `@trycourier/courier-ui-toast`. */
+export interface ToastDatastoreLike {
+  listenForMessages(): Promise<void>
+}
+
+export interface ConnectOptions extends CourierSignInOptions {
+  /**
+   * `'sign-in'` calls `signIn` again for every refreshed token: supported, but auth listeners see a
+   * brief signed-out state, the Inbox refetches and the socket reconnects.
+   * `'seamless'` swaps the token inside the signed-in client and reconnects only the socket: no refetch,
+   * no flicker. It relies on courier-js internals, checked on every refresh; when they are not as
+   * expected it falls back to `signIn`, with one warning.
+   * @default 'sign-in'
+   */
+  mode?: 'sign-in' | 'seamless'
+  /** The signed-in user: a token for anyone else is refused, with a warning. */
+  userId?: string
+  /**
+   * `CourierInboxDatastore.shared`: its 401s trigger one refresh per token, and in seamless mode its
+   * realtime listener is re-attached after the socket reconnects.
+   */
+  inbox?: InboxDatastoreLike
+  /** `CourierToastDatastore.shared`, when a `<courier-toast>` is mounted: re-attached in seamless mode. */
+  toast?: ToastDatastoreLike
+  /** @default console.warn with a `[courier-token-manager]` prefix */
+  onWarning?: (message: string) => void
+}
+
+// courier-js 3.x internals the seamless swap relies on (see ../shared/courier-sdk-notes.md §2.4).
+interface SocketInternals {
+  options: unknown
+  webSocket: WebSocket | null
+  close(): void
+}
+interface ClientInternals {
+  options: { accessToken?: string; jwt?: string; userId: string }
+  inbox: { options: unknown; socket: SocketInternals }
+}
+
+const OPEN_OR_CONNECTING = [0, 1]
+
+/** Every sub-client and the socket share one options object, so one write reaches them all. */
+const internalsOf = (client: unknown): ClientInternals | undefined => {
+  const candidate = client as Partial<ClientInternals> | undefined
+  const options = candidate?.options
+  const socket = candidate?.inbox?.socket
+  const fits =
+    typeof options?.accessToken === 'string' &&
+    Object.getOwnPropertyDescriptor(options, 'accessToken')?.writable &&
+    candidate!.inbox!.options === options &&
+    socket?.options === options &&
+    typeof socket.close === 'function' &&
+    'webSocket' in socket
+  return fits ? (candidate as ClientInternals) : undefined
+}
+
+const isUnauthorized = (error: unknown) =>
+  (error as { name?: unknown } | null)?.name === 'CourierRequestError' && (error as { code?: unknown }).code === 401
+
+/**
+ * Keeps `courier` signed in with the manager's current token. Returns `disconnect()`, which removes
+ * every listener it added and leaves Courier signed in as it is.
+ */
+export function connect(manager: TokenManager, courier: CourierLike, options: ConnectOptions = {}): () => void {
+  const { mode = 'sign-in', userId, inbox, toast, tenantId, apiUrls, showLogs } = options
+  const warn = options.onWarning ?? ((message: string) => console.warn(`[courier-token-manager] ${message}`))
+  const passThrough: CourierSignInOptions = {
+    ...(tenantId === undefined ? {} : { tenantId }),
+    ...(apiUrls === undefined ? {} : { apiUrls }),
+    ...(showLogs === undefined ? {} : { showLogs }),
+  }
+  let connected = true
+  let warnedFallback = false
+  let refreshedFor: string | undefined
+
+  // Reconnects the socket with the new token, then re-attaches the realtime listeners that
+  // CourierInboxSocket drops on every close. The old socket must finish closing first: its close
+  // event would otherwise clear the listener just added to the new one.
+  const reconnect = async (client: ClientInternals, socket: WebSocket) => {
+    const closed = new Promise((resolve) => socket.addEventListener('close', resolve, { once: true }))
+    client.inbox.socket.close()
+    await closed
+    if (!connected || courier.client !== (client as unknown)) return
+    await inbox!.listenForUpdates()
+    await toast?.listenForMessages()
+  }
+
+  // Swaps the token inside the signed-in client; false when that cannot be done safely.
+  const swap = (info: TokenInfo): boolean => {
+    const client = internalsOf(courier.client)
+    const socket = client?.inbox.socket.webSocket
+    const live = !!socket && OPEN_OR_CONNECTING.includes(socket.readyState)
+    if (!client || (live && !inbox)) {
+      if (!warnedFallback) {
+        warnedFallback = true
+        warn(
+          client
+            ? 'Seamless mode needs `inbox: CourierInboxDatastore.shared` to re-attach realtime updates; signing in again instead.'
+            : 'Seamless mode does not recognise this courier-js version; signing in again instead.',
+        )
+      }
+      return false
+    }
+    client.options.accessToken = info.token
+    client.options.jwt = info.token // courier-js only reads it for warnings
+    if (live) reconnect(client, socket!).catch((error: unknown) => warn(`Reconnecting Courier's socket failed: ${String(error)}`))
+    return true
+  }
+
+  const apply = (info: TokenInfo | undefined) => {
+    const held = courier.client?.options.accessToken
+    if (!info || info.token === held) return
+    if (!info.userId) return warn('Not signing in to Courier: the token has no user_id:<id> scope.')
+    if (userId !== undefined && info.userId !== userId) {
+      return warn(`Not signing in to Courier: the token is for user "${info.userId}", not "${userId}".`)
+    }
+    // A new user always gets a full sign-in.
+    if (mode === 'seamless' && held !== undefined && courier.client!.options.userId === info.userId && swap(info)) return
+    courier.signIn({ ...passThrough, userId: info.userId, jwt: info.token })
+  }
+
+  const datastoreListener: DatastoreListenerLike = {
+    events: {
+      // Only mutations report errors here; one refresh per token, so a token Courier keeps refusing never loops.
+      onError(error) {
+        const token = courier.client?.options.accessToken
+        if (!connected || !isUnauthorized(error) || !token || refreshedFor === token) return
+        refreshedFor = token
+        manager.refresh().catch(() => {})
+      },
+    },
+    remove: () => inbox?.removeDataStoreListener(datastoreListener),
+  }
+
+  const unsubscribe = [
+    manager.on('token', apply),
+    manager.on('unauthenticated', () => {
+      if (courier.client) courier.signOut()
+    }),
+  ]
+  inbox?.addDataStoreListener(datastoreListener)
+  apply(manager.current)
+
+  return () => {
+    connected = false
+    for (const off of unsubscribe) off()
+    datastoreListener.remove()
+  }
+}

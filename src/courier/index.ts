@@ -1,0 +1,31 @@
+import { Courier } from '@trycourier/courier-js'
+import type { TokenManager } from '../token-manager'
+import { connect, type ConnectOptions, type CourierLike } from './connect'
+
+export interface ConnectCourierOptions extends ConnectOptions {
+  /** @default Courier.shared from `@trycourier/courier-js` */
+  courier?: CourierLike
+}
+
+/**
+ * Keeps Courier's web SDK (courier-js 3, used by the Inbox, Preferences and Toast elements and by
+ * courier-react 9) signed in with the manager's current token, and signs it out when the manager
+ * reports `unauthenticated`.
+ * @returns `disconnect()`: removes every listener it added; Courier stays signed in as it is.
+ * @example
+ * const disconnect = connectCourier(tokens, { inbox: CourierInboxDatastore.shared })
+ */
+export function connectCourier(manager: TokenManager, options: ConnectCourierOptions = {}): () => void {
+  return connect(manager, options.courier ?? Courier.shared, options)
+}
+
+export type {
+  ConnectOptions,
+  CourierApiUrls,
+  CourierLike,
+  CourierSignInOptions,
+  CourierSignInProps,
+  DatastoreListenerLike,
+  InboxDatastoreLike,
+  ToastDatastoreLike,
+} from './connect'

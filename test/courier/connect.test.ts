@@ -1,0 +1,279 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { connect } from '../../src/courier/connect'
+import { createTokenManager, type TokenManager } from '../../src/index'
+import { fakeCourier, fakeDatastores } from '../helpers/courier-fake'
+import { fakeOnline, fakeVisibility } from '../helpers/environment'
+import { courierJwt } from '../helpers/jwt'
+
+const HOUR = 3_600_000
+const apiUrls = {
+  courier: { rest: 'https://rest.test', graphql: 'https://rest.test/q' },
+  inbox: { graphql: 'https://inbox.test/q', webSocket: 'wss://socket.test' },
+}
+
+const managers: TokenManager[] = []
+const disconnects: Array<() => void> = []
+
+/** A manager whose backend hands out Courier tokens for `users` in turn (the last one repeats). */
+function manager(...users: Array<string | null>) {
+  const tokens: string[] = []
+  const queue = users.length ? users : ['alice']
+  const manager = createTokenManager({
+    fetchToken: async () => {
+      const token = courierJwt({ userId: queue.length > 1 ? queue.shift()! : queue[0]! })
+      tokens.push(token)
+      return token
+    },
+    online: fakeOnline(),
+    visibility: fakeVisibility(),
+  })
+  managers.push(manager)
+  return { manager, tokens }
+}
+
+function connected(...args: Parameters<typeof connect>) {
+  const disconnect = connect(...args)
+  disconnects.push(disconnect)
+  return disconnect
+}
+
+beforeEach(() => {
+  vi.useFakeTimers()
+})
+
+afterEach(() => {
+  for (const disconnect of disconnects.splice(0)) disconnect()
+  for (const each of managers.splice(0)) each.stop()
+  expect(vi.getTimerCount()).toBe(0)
+  vi.useRealTimers()
+})
+
+describe('connect', () => {
+  it('signs in with the first token, the user from its scope and the options passed through', async () => {
+    const { courier, signIns } = fakeCourier()
+    const { manager: tokens } = manager()
+    connected(tokens, courier, { tenantId: 'acme', apiUrls, showLogs: false })
+    const info = await tokens.start()
+    expect(signIns).toEqual([{ userId: 'alice', jwt: info.token, tenantId: 'acme', apiUrls, showLogs: false }])
+  })
+
+  it('passes nothing it was not given', async () => {
+    const { courier, signIns } = fakeCourier()
+    const { manager: tokens } = manager()
+    connected(tokens, courier)
+    const info = await tokens.start()
+    expect(signIns).toEqual([{ userId: 'alice', jwt: info.token }])
+  })
+
+  it('signs in at once with a token the manager already holds', async () => {
+    const { courier, signIns } = fakeCourier()
+    const { manager: tokens } = manager()
+    const info = await tokens.start()
+    connected(tokens, courier)
+    expect(signIns.map((props) => props.jwt)).toEqual([info.token])
+  })
+
+  it('does nothing for the token Courier already holds (a second adapter, a StrictMode remount)', async () => {
+    const { courier, signIns } = fakeCourier()
+    const { manager: tokens } = manager()
+    connected(tokens, courier)()
+    connected(tokens, courier)
+    await tokens.start()
+    connected(tokens, courier)
+    expect(signIns).toHaveLength(1)
+  })
+
+  it('signs in again with the same options on every refreshed token in sign-in mode', async () => {
+    const { courier, signIns } = fakeCourier()
+    const { manager: tokens, tokens: issued } = manager()
+    connected(tokens, courier, { tenantId: 'acme' })
+    await tokens.start()
+    await tokens.refresh()
+    expect(signIns).toEqual(issued.map((jwt) => ({ userId: 'alice', jwt, tenantId: 'acme' })))
+  })
+
+  it('never signs in with a token that already expired', async () => {
+    const { courier, signIns } = fakeCourier()
+    const { manager: tokens } = manager()
+    await tokens.start()
+    vi.setSystemTime(Date.now() + 2 * HOUR)
+    connected(tokens, courier)
+    expect(signIns).toEqual([])
+  })
+
+  it('refuses a token for another user than userId, saying so', async () => {
+    const { courier, signIns } = fakeCourier()
+    const warnings: string[] = []
+    const { manager: tokens } = manager('mallory')
+    connected(tokens, courier, { userId: 'alice', onWarning: (message) => warnings.push(message) })
+    await tokens.start()
+    expect(signIns).toEqual([])
+    expect(warnings).toEqual(['Not signing in to Courier: the token is for user "mallory", not "alice".'])
+  })
+
+  it('refuses a token without a user_id scope', async () => {
+    const { courier, signIns } = fakeCourier()
+    const warnings: string[] = []
+    const { manager: tokens } = manager(null)
+    connected(tokens, courier, { onWarning: (message) => warnings.push(message) })
+    await tokens.start()
+    expect(signIns).toEqual([])
+    expect(warnings).toEqual([expect.stringContaining('no user_id:<id> scope')])
+  })
+
+  it('warns through console.warn by default', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const { courier } = fakeCourier()
+    const { manager: tokens } = manager('mallory')
+    connected(tokens, courier, { userId: 'alice' })
+    await tokens.start()
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/^\[courier-token-manager\] Not signing in/))
+  })
+
+  it('signs Courier out when the manager reports unauthenticated', async () => {
+    const { courier, calls } = fakeCourier()
+    const unauthorized = Object.assign(new Error('Unauthorized'), { status: 401 })
+    let signedIn = true
+    const tokens = createTokenManager({
+      fetchToken: async () => {
+        if (!signedIn) throw unauthorized
+        return courierJwt()
+      },
+      online: fakeOnline(),
+      visibility: fakeVisibility(),
+    })
+    managers.push(tokens)
+    connected(tokens, courier)
+    await tokens.start()
+    signedIn = false
+    await expect(tokens.refresh()).rejects.toMatchObject({ code: 'unauthenticated' })
+    expect(calls).toEqual(['signIn alice', 'signOut'])
+    expect(courier.client).toBeUndefined()
+  })
+
+  it('asks for one refresh per token when the Inbox datastore sees a 401', async () => {
+    const { courier, calls } = fakeCourier()
+    const datastores = fakeDatastores(calls)
+    const { manager: tokens, tokens: issued } = manager()
+    connected(tokens, courier, { inbox: datastores.inbox })
+    await tokens.start()
+    datastores.fail(401)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(issued).toHaveLength(2)
+    // The same token refused again: no second refresh, so no loop.
+    courier.client!.options.accessToken = issued[0]!
+    datastores.fail(401)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(issued).toHaveLength(2)
+    // A new token refused: one more.
+    courier.client!.options.accessToken = issued[1]!
+    datastores.fail(401)
+    datastores.fail(401)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(issued).toHaveLength(3)
+    datastores.fail(500)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(issued).toHaveLength(3)
+  })
+
+  it('disconnect() removes every listener and leaves Courier signed in', async () => {
+    const { courier, calls } = fakeCourier()
+    const datastores = fakeDatastores(calls)
+    const { manager: tokens, tokens: issued } = manager()
+    const disconnect = connected(tokens, courier, { inbox: datastores.inbox })
+    await tokens.start()
+    expect(datastores.listeners).toHaveLength(1)
+    disconnect()
+    expect(datastores.listeners).toHaveLength(0)
+    await tokens.refresh()
+    expect(calls).toEqual(['signIn alice'])
+    expect(courier.client!.options.accessToken).toBe(issued[0])
+  })
+})
+
+describe('seamless mode', () => {
+  it('swaps the token in place, then reconnects the socket and re-attaches realtime listeners after it closed', async () => {
+    const { courier, calls } = fakeCourier()
+    const datastores = fakeDatastores(calls)
+    const { manager: tokens } = manager()
+    connected(tokens, courier, { mode: 'seamless', inbox: datastores.inbox, toast: datastores.toast })
+    await tokens.start()
+    const client = courier.client!
+    const socket = courier.openSocket()
+    let closedBeforeReattach = false
+    datastores.inbox.listenForUpdates = async () => {
+      closedBeforeReattach = socket.readyState === 3
+      calls.push('inbox.listenForUpdates')
+    }
+    const second = await tokens.refresh()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(calls).toEqual(['signIn alice', 'socket.close', 'inbox.listenForUpdates', 'toast.listenForMessages'])
+    expect(closedBeforeReattach).toBe(true)
+    expect(courier.client).toBe(client)
+    expect(client.options).toEqual({ accessToken: second.token, jwt: second.token, userId: 'alice' })
+  })
+
+  it('only swaps when no socket is open', async () => {
+    const { courier, calls } = fakeCourier()
+    const datastores = fakeDatastores(calls)
+    const { manager: tokens } = manager()
+    connected(tokens, courier, { mode: 'seamless', inbox: datastores.inbox })
+    await tokens.start()
+    const second = await tokens.refresh()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(calls).toEqual(['signIn alice'])
+    expect(courier.client!.options.accessToken).toBe(second.token)
+  })
+
+  it('signs in again, with one warning, when courier-js internals are not as expected', async () => {
+    const { courier, calls } = fakeCourier()
+    const warnings: string[] = []
+    const { manager: tokens } = manager()
+    connected(tokens, courier, { mode: 'seamless', onWarning: (message) => warnings.push(message) })
+    await tokens.start()
+    // A future courier-js that no longer shares one options object.
+    courier.client!.inbox.options = { ...courier.client!.options }
+    await tokens.refresh()
+    courier.client!.inbox.options = { ...courier.client!.options }
+    await tokens.refresh()
+    expect(calls).toEqual(['signIn alice', 'signIn alice', 'signIn alice'])
+    expect(warnings).toEqual([expect.stringContaining('does not recognise this courier-js version')])
+  })
+
+  it('signs in again when a socket is open but no inbox datastore was given to re-attach', async () => {
+    const { courier, calls } = fakeCourier()
+    const warnings: string[] = []
+    const { manager: tokens } = manager()
+    connected(tokens, courier, { mode: 'seamless', onWarning: (message) => warnings.push(message) })
+    await tokens.start()
+    courier.openSocket()
+    await tokens.refresh()
+    expect(calls).toEqual(['signIn alice', 'signIn alice'])
+    expect(warnings).toEqual([expect.stringContaining('inbox: CourierInboxDatastore.shared')])
+  })
+
+  it('gives a new user a full sign-in', async () => {
+    const { courier, calls } = fakeCourier()
+    const datastores = fakeDatastores(calls)
+    const warnings: string[] = []
+    const { manager: tokens } = manager('alice', 'bob')
+    connected(tokens, courier, { mode: 'seamless', inbox: datastores.inbox, onWarning: (message) => warnings.push(message) })
+    await tokens.start()
+    await tokens.refresh()
+    expect(calls).toEqual(['signIn alice', 'signIn bob'])
+    expect(warnings).toEqual([])
+  })
+
+  it('does not re-attach after disconnect()', async () => {
+    const { courier, calls } = fakeCourier()
+    const datastores = fakeDatastores(calls)
+    const { manager: tokens } = manager()
+    const disconnect = connected(tokens, courier, { mode: 'seamless', inbox: datastores.inbox })
+    await tokens.start()
+    courier.openSocket()
+    await tokens.refresh()
+    disconnect()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(calls).toEqual(['signIn alice', 'socket.close'])
+  })
+})

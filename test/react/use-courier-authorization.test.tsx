@@ -1,0 +1,65 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createTokenManager, type TokenManager } from '../../src/index'
+import { useCourierAuthorization } from '../../src/react/index'
+import { fakeBackend, jsonResponse, tokenResponse, type Reply } from '../helpers/backend'
+import { fakeOnline, fakeVisibility } from '../helpers/environment'
+import { courierJwt } from '../helpers/jwt'
+import { acted, render } from '../helpers/react'
+
+const HOUR = 3_600_000
+let manager: TokenManager
+let backend: ReturnType<typeof fakeBackend>
+
+function Provider({ manager, seen }: { manager: TokenManager; seen: Array<string | undefined> }) {
+  const authorization = useCourierAuthorization(manager)
+  seen.push(authorization)
+  return null
+}
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  backend = fakeBackend(() => tokenResponse(courierJwt()))
+  manager = createTokenManager({ url: 'https://app.test/token', fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility() })
+})
+
+afterEach(() => {
+  manager.stop()
+  expect(vi.getTimerCount()).toBe(0)
+  vi.useRealTimers()
+})
+
+describe('useCourierAuthorization', () => {
+  it('is undefined until the first token, then follows refreshes', async () => {
+    const seen: Array<string | undefined> = []
+    const view = render(<Provider manager={manager} seen={seen} />)
+    expect(seen).toEqual([undefined])
+    await acted(() => manager.start())
+    const first = manager.current!.token
+    await acted(() => manager.refresh())
+    const second = manager.current!.token
+    expect([...new Set(seen)]).toEqual([undefined, first, second])
+    view.unmount()
+  })
+
+  it('never goes back to undefined while a refresh is on its way, even past expiry', async () => {
+    const seen: Array<string | undefined> = []
+    const view = render(<Provider manager={manager} seen={seen} />)
+    await acted(() => manager.start())
+    const first = manager.current!.token
+    backend.reply(...Array<Reply>(200).fill(() => jsonResponse({}, { status: 503 })))
+    await acted(() => vi.advanceTimersByTimeAsync(2 * HOUR))
+    expect(manager.current).toBeUndefined()
+    expect(seen.slice(seen.indexOf(first))).toEqual(Array(seen.length - seen.indexOf(first)).fill(first))
+    view.unmount()
+  })
+
+  it('becomes undefined when the user is signed out', async () => {
+    const seen: Array<string | undefined> = []
+    const view = render(<Provider manager={manager} seen={seen} />)
+    await acted(() => manager.start())
+    backend.reply(() => jsonResponse({}, { status: 401 }))
+    await acted(() => manager.refresh().catch(() => {}))
+    expect(seen.at(-1)).toBeUndefined()
+    view.unmount()
+  })
+})

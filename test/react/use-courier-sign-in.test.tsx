@@ -1,0 +1,76 @@
+import { StrictMode } from 'react'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createTokenManager, type TokenManager } from '../../src/index'
+import { useCourierSignIn, type UseCourierSignInOptions } from '../../src/react/index'
+import { fakeCourier } from '../helpers/courier-fake'
+import { fakeOnline, fakeVisibility } from '../helpers/environment'
+import { courierJwt } from '../helpers/jwt'
+import { acted, render } from '../helpers/react'
+
+let manager: TokenManager
+
+function App({ manager, options, renders }: { manager: TokenManager; options: UseCourierSignInOptions; renders: { count: number } }) {
+  renders.count++
+  const { status, info } = useCourierSignIn(manager, options)
+  return <p>{`${status}:${info?.userId ?? '-'}`}</p>
+}
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  manager = createTokenManager({ fetchToken: async () => courierJwt(), online: fakeOnline(), visibility: fakeVisibility() })
+})
+
+afterEach(() => {
+  manager.stop()
+  expect(vi.getTimerCount()).toBe(0)
+  vi.useRealTimers()
+})
+
+describe('useCourierSignIn', () => {
+  it('signs in once per token, however often the app re-renders with new option objects', async () => {
+    const { courier, signIns } = fakeCourier()
+    const renders = { count: 0 }
+    // Fresh objects on every render: what an inline `apiUrls={{ … }}` does.
+    const options = () => ({ courier, apiUrls: { courier: { rest: 'r', graphql: 'g' }, inbox: { graphql: 'i', webSocket: 'w' } } })
+    const view = render(<App manager={manager} options={options()} renders={renders} />)
+    await acted(() => manager.start())
+    for (let i = 0; i < 50; i++) view.rerender(<App manager={manager} options={options()} renders={renders} />)
+    expect(signIns).toHaveLength(1)
+    await acted(() => manager.refresh())
+    expect(signIns.map((props) => props.jwt)).toEqual([signIns[0]!.jwt, manager.current!.token])
+    expect(view.container.textContent).toBe('ready:alice')
+    expect(renders.count).toBeLessThan(60)
+    view.unmount()
+  })
+
+  it('signs in once under StrictMode, whose effects run twice', async () => {
+    const { courier, signIns } = fakeCourier()
+    await acted(() => manager.start())
+    const view = render(
+      <StrictMode>
+        <App manager={manager} options={{ courier }} renders={{ count: 0 }} />
+      </StrictMode>,
+    )
+    expect(signIns).toHaveLength(1)
+    view.unmount()
+  })
+
+  it('stops signing in after unmount, and leaves Courier signed in', async () => {
+    const { courier, calls } = fakeCourier()
+    const view = render(<App manager={manager} options={{ courier }} renders={{ count: 0 }} />)
+    await acted(() => manager.start())
+    view.unmount()
+    await acted(() => manager.refresh())
+    expect(calls).toEqual(['signIn alice'])
+  })
+
+  it('refuses a token for another user, with the warning passed in', async () => {
+    const { courier, signIns } = fakeCourier()
+    const warnings: string[] = []
+    const view = render(<App manager={manager} options={{ courier, userId: 'bob', onWarning: (message) => warnings.push(message) }} renders={{ count: 0 }} />)
+    await acted(() => manager.start())
+    expect(signIns).toEqual([])
+    expect(warnings).toEqual(['Not signing in to Courier: the token is for user "alice", not "bob".'])
+    view.unmount()
+  })
+})
