@@ -3,6 +3,7 @@
 import '../helpers/happy-dom-conformance'
 import { Courier } from '@trycourier/courier-js'
 import { CourierInboxDatastore } from '@trycourier/courier-ui-inbox'
+import { CourierToastDatastore } from '@trycourier/courier-ui-toast'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { connectCourier } from '../../src/courier/index'
 import { createTokenManager, type TokenManager } from '../../src/index'
@@ -114,6 +115,22 @@ describe('connectCourier with the real Courier SDK', () => {
       expect(stub.graphql.at(-1)).toMatchObject({ operation: 'TrackEvent', token: second.token, status: 200 })
     } finally {
       listener.remove()
+    }
+  })
+
+  it('seamless mode: a mounted <courier-toast> still shows new messages after the socket reconnects', async () => {
+    const toast = document.createElement('courier-toast')
+    document.body.append(toast)
+    try {
+      disconnect = connectCourier(manager, { mode: 'seamless', apiUrls: stub.apiUrls, inbox: CourierInboxDatastore.shared, toast: CourierToastDatastore.shared })
+      const first = await manager.start()
+      await until(() => socketWith(first.token) && shows('Welcome aboard'), 'the first load')
+      const second = await manager.refresh()
+      await until(() => socketWith(second.token), 'the socket to reconnect with the new token')
+      stub.push(message('m3', 'Toasted after the refresh'))
+      await until(() => toast.textContent?.includes('Toasted after the refresh') ?? false, 'the toast')
+    } finally {
+      toast.remove()
     }
   })
 
