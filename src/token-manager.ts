@@ -1,12 +1,13 @@
 import mitt from 'mitt'
 import { systemClock, type Clock } from './clock'
 import { DEFAULT_REFRESH_MARGIN_MS, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, MIN_REFRESH_INTERVAL_MS } from './constants'
+import { browserLocks, openChannel, PEER_REPLY_MS, readMessage, type ChannelLike, type CrossTabMessage, type LocksLike } from './cross-tab'
 import { assertFeatures, diagnose, type Diagnosis, type Feature } from './diagnose'
 import { networkStatus, pageVisibility, type OnlineSource, type WakeSource } from './environment'
 import { TokenManagerError } from './errors'
 import { createTokenSource, toTokenManagerError, type TokenSourceOptions } from './fetch-token'
 import { clampDelay, placeOnLocalClock, refreshTime, retryDelay } from './schedule'
-import type { TokenInfo } from './token'
+import { decodeToken, type TokenInfo } from './token'
 
 export type TokenStatus = 'idle' | 'loading' | 'ready' | 'refreshing' | 'error' | 'unauthenticated' | 'stopped'
 
@@ -20,7 +21,7 @@ export type TokenEvents = {
   refreshing: { reason: RefreshReason }
   /** A request failed; the next one starts in `retryInMs` (undefined while offline: it starts when back online). */
   error: { error: TokenManagerError; retryInMs?: number | undefined }
-  /** The endpoint answered 401 or 403: the token is dropped and nothing is fetched until `start()` or `refresh()`. */
+  /** The endpoint answered 401 or 403, here or in another tab: the token is dropped, nothing is fetched until `start()` or `refresh()`. */
   unauthenticated: { error: TokenManagerError }
   /** The current token passed its expiry before a new one arrived. */
   expired: TokenInfo
@@ -46,6 +47,17 @@ export interface TokenManagerSettings {
   visibility?: WakeSource
   /** @default navigator.onLine with online/offline events */
   online?: OnlineSource
+  /**
+   * Share tokens with the other tabs of this origin: one tab asks the backend per cycle, the others
+   * adopt its token; a new tab asks its peers first; a sign-out reaches every tab.
+   * A string names the channel (tabs using the same backend URL share one by default).
+   * @default true where BroadcastChannel exists
+   */
+  crossTab?: boolean | string
+  /** @default a BroadcastChannel */
+  channel?: (name: string) => ChannelLike | undefined
+  /** Web Locks elect the tab that fetches; `null` falls back to the jittered schedule alone. @default navigator.locks */
+  locks?: LocksLike | null
 }
 
 export type TokenManagerOptions = TokenSourceOptions & TokenManagerSettings
@@ -90,7 +102,11 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     clock = systemClock,
     visibility = pageVisibility,
     online = networkStatus,
+    crossTab = true,
+    channel: createChannel = openChannel,
+    locks = browserLocks(),
   } = options
+  const channelName = typeof crossTab === 'string' ? crossTab : `courier-token-manager ${options.url ?? 'fetchToken'}`
   const retry = { ...DEFAULT_RETRY, ...options.retry }
   const timeout = options.request?.timeout ?? DEFAULT_TIMEOUT_MS
   if (![refreshMargin, retry.limit, retry.baseDelay, retry.maxDelay, timeout].every((ms) => ms >= 0 && ms < Infinity)) {
@@ -111,6 +127,13 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   let status: TokenStatus = 'idle'
   let waiters: Waiter[] = []
   let unsubscribe: Array<() => void> = []
+  let channel: ChannelLike | undefined
+  // Peers were asked for a token since the last fetch; the lock could not be had in time.
+  let asked = false
+  let lockStuck = false
+
+  const post = (message: CrossTabMessage) => channel?.postMessage(message)
+  const share = ({ token, expiresAt, issuedAt }: TokenInfo) => post({ type: 'token', token, expiresAt, issuedAt })
 
   const emit = <K extends keyof TokenEvents>(type: K, event: TokenEvents[K]) => {
     const handlers = (emitter.all.get(type) ?? []) as Array<(event: TokenEvents[K]) => void>
@@ -167,12 +190,40 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     failures = nextFetchAt = 0
     lastError = undefined
     reason = 'start'
+    lockStuck = false
     unsubscribe = [visibility.subscribe(tick), online.subscribe(tick)]
+    channel = crossTab === false ? undefined : createChannel(channelName)
+    if (channel) channel.onmessage = ({ data }) => receive(data)
   }
 
   const detach = () => {
     for (const off of unsubscribe.splice(0)) off()
     clock.clearTimeout(timer)
+    channel?.close()
+    channel = undefined
+  }
+
+  function receive(data: unknown) {
+    const message = readMessage(data)
+    if (state !== 'running' || !message) return
+    if (message.type === 'ask') {
+      if (isValid(current)) share(current)
+    } else if (message.type === 'signed-out') {
+      fail(new TokenManagerError('unauthenticated', 'Signed out in another tab.'))
+      tick()
+    } else {
+      // A peer's token: only for our user, only while valid, only when newer than ours.
+      let info: TokenInfo
+      try {
+        info = { ...decodeToken(message.token), expiresAt: message.expiresAt, issuedAt: message.issuedAt }
+      } catch {
+        return
+      }
+      const user = current?.userId ?? userId
+      if ((user !== undefined && info.userId !== user) || !isValid(info) || (current && !(info.expiresAt! > current.expiresAt!))) return
+      accept(info, clock.now(), true)
+      tick()
+    }
   }
 
   // Re-reads the clock and acts on it. The one timer, wake-up events and callers all come through here.
@@ -184,7 +235,15 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         current = undefined
         emit('expired', expired)
       }
-      if (!controller && now >= nextFetchAt && online.isOnline()) void fetchNow()
+      if (!controller && now >= nextFetchAt && online.isOnline()) {
+        // Before asking the backend, ask the other tabs: one of them may hold a fresh token.
+        // Without Web Locks, a random extra wait lets the first tab's token reach the others in time.
+        if (channel && !asked && reason !== 'manual') {
+          asked = true
+          post({ type: 'ask' })
+          nextFetchAt = now + PEER_REPLY_MS * (locks ? 1 : 1 + 10 * Math.random())
+        } else void fetchNow()
+      }
       clock.clearTimeout(timer)
       const wakeAt = Math.min(controller || !online.isOnline() ? Infinity : nextFetchAt, current?.expiresAt ?? Infinity)
       if (state === 'running' && wakeAt < Infinity) timer = clock.setTimeout(tick, clampDelay(wakeAt - now))
@@ -195,8 +254,30 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     if (next !== status) emit('status', (status = next))
   }
 
+  // One tab fetches per cycle: the one holding the lock. The others wait for it, at most one request
+  // timeout (what bounds the holder too), then re-check: the holder has usually shared its token by
+  // then. A lock still held after that is orphaned (a frozen tab): the next fetch goes without it.
   async function fetchNow() {
     const ctrl = (controller = new AbortController())
+    asked = false
+    if (!channel || !locks || lockStuck) return request(ctrl)
+    const waiting = clock.setTimeout(() => ctrl.abort(), timeout)
+    const got = await locks
+      .request(channelName, { signal: ctrl.signal }, async () => {
+        clock.clearTimeout(waiting)
+        // Auth0's double-check: a peer's token may have arrived while we waited.
+        if (ctrl === controller && !(nextFetchAt > clock.now())) await request(ctrl)
+        return true
+      })
+      .catch(() => false)
+    clock.clearTimeout(waiting)
+    lockStuck = !got
+    if (ctrl !== controller) return
+    controller = undefined
+    tick()
+  }
+
+  async function request(ctrl: AbortController) {
     const { signal } = ctrl
     const startedAt = clock.now()
     emit('refreshing', { reason })
@@ -219,16 +300,18 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     tick()
   }
 
-  function accept(info: TokenInfo, startedAt: number) {
+  function accept(info: TokenInfo, startedAt: number, fromPeer?: boolean) {
     const now = clock.now()
     const found = diagnose(info, { features, userId, now, refreshMargin })
     if (isValid(info)) {
       current = info
+      asked = false
       failures = 0
       lastError = undefined
       reason = 'scheduled'
       // The floor keeps a token that is due on arrival from being fetched in a hot loop.
       nextFetchAt = Math.max(refreshTime(info.expiresAt, now, refreshMargin, Math.random), startedAt + MIN_REFRESH_INTERVAL_MS)
+      if (!fromPeer) share(info)
       emit('token', info)
       settle(undefined, info)
     } else {
@@ -242,6 +325,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     if (error.code === 'unauthenticated') {
       state = 'unauthenticated'
       current = undefined
+      // The backend said so (a status), not a peer: tell the other tabs.
+      if (error.status) post({ type: 'signed-out' })
       detach()
       emit('unauthenticated', { error })
       return

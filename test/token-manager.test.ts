@@ -36,7 +36,7 @@ function setup(options: Partial<UrlSource & TokenManagerSettings> = {}, token: C
   }
   const online = fakeOnline()
   const visibility = fakeVisibility()
-  const manager = createTokenManager({ url: ENDPOINT, fetch, online, visibility, ...options })
+  const manager = createTokenManager({ crossTab: false, url: ENDPOINT, fetch, online, visibility, ...options })
   managers.push(manager)
   const events: Array<{ type: keyof TokenEvents; event: unknown; at: number }> = []
   for (const type of EVENT_TYPES) manager.on(type, (event) => events.push({ type, event, at: Date.now() }))
@@ -65,7 +65,7 @@ afterEach(() => {
 describe('construction', () => {
   it('needs exactly one of url or fetchToken', () => {
     expect(() => createTokenManager({} as TokenManagerOptions)).toThrow(TypeError)
-    expect(() => createTokenManager({ url: ENDPOINT, fetchToken: async () => 'x' } as unknown as TokenManagerOptions)).toThrow(
+    expect(() => createTokenManager({ crossTab: false, url: ENDPOINT, fetchToken: async () => 'x' } as unknown as TokenManagerOptions)).toThrow(
       /either url or fetchToken/,
     )
   })
@@ -77,11 +77,11 @@ describe('construction', () => {
     { retry: { maxDelay: Infinity } },
     { request: { timeout: -5 } },
   ])('rejects %j with a TypeError', (options) => {
-    expect(() => createTokenManager({ url: ENDPOINT, ...options } as TokenManagerOptions)).toThrow(TypeError)
+    expect(() => createTokenManager({ crossTab: false, url: ENDPOINT, ...options } as TokenManagerOptions)).toThrow(TypeError)
   })
 
   it('rejects an unknown feature, naming it', () => {
-    expect(() => createTokenManager({ url: ENDPOINT, features: ['inbox', 'chat' as 'inbox'] })).toThrow(/"chat"/)
+    expect(() => createTokenManager({ crossTab: false, url: ENDPOINT, features: ['inbox', 'chat' as 'inbox'] })).toThrow(/"chat"/)
   })
 
   it('does nothing until started: no request, no timer, no listener', async () => {
@@ -165,7 +165,7 @@ describe('fetching', () => {
   })
 
   it('looks up globalThis.fetch at request time when no fetch option is given', async () => {
-    const manager = createTokenManager({ url: ENDPOINT, online: fakeOnline(), visibility: fakeVisibility() })
+    const manager = createTokenManager({ crossTab: false, url: ENDPOINT, online: fakeOnline(), visibility: fakeVisibility() })
     managers.push(manager)
     const patched = fakeBackend(() => tokenResponse(courierJwt()))
     vi.stubGlobal('fetch', patched.fetch)
@@ -180,6 +180,7 @@ describe('fetching', () => {
   it('works with fetchToken, which receives an abort signal', async () => {
     const signals: AbortSignal[] = []
     const manager = createTokenManager({
+      crossTab: false,
       fetchToken: async ({ signal }) => {
         signals.push(signal)
         return { token: courierJwt({ userId: 'bob' }) }
@@ -194,6 +195,7 @@ describe('fetching', () => {
 
   it('treats a 401 thrown by fetchToken as signed out', async () => {
     const manager = createTokenManager({
+      crossTab: false,
       fetchToken: async () => {
         throw Object.assign(new Error('Unauthorized'), { status: 401 })
       },
@@ -249,6 +251,7 @@ describe('clock skew (2)', () => {
     const backend = fakeBackend(() => tokenResponse(courierJwt({ issuedAt: Date.now() + serverOffset, lifetime: 600 })))
     const times: number[] = []
     const manager = createTokenManager({
+      crossTab: false,
       url: ENDPOINT,
       fetch: (input, init) => (times.push(Date.now()), backend.fetch(input, init)),
       online: fakeOnline(),
@@ -267,7 +270,7 @@ describe('clock skew (2)', () => {
     const backend = fakeBackend(() =>
       tokenResponse(courierJwt({ issuedAt: now - 50 * MINUTE, lifetime: 3600 }), { headers: { date: new Date(now).toUTCString() } }),
     )
-    const cached = createTokenManager({ url: ENDPOINT, fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility() })
+    const cached = createTokenManager({ crossTab: false, url: ENDPOINT, fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility() })
     managers.push(cached)
     expect((await cached.start()).expiresAt).toBe(now + 10 * MINUTE)
   })
@@ -365,7 +368,7 @@ describe('sleep and background tabs (6)', () => {
     ['online', () => window.dispatchEvent(new Event('online'))],
   ])('re-reads the clock on the real %s event', async (_, fire) => {
     const backend = fakeBackend(() => tokenResponse(courierJwt()))
-    const manager = createTokenManager({ url: ENDPOINT, fetch: backend.fetch })
+    const manager = createTokenManager({ crossTab: false, url: ENDPOINT, fetch: backend.fetch })
     managers.push(manager)
     await manager.start()
     vi.setSystemTime(Date.now() + 2 * HOUR)
@@ -490,6 +493,7 @@ describe('failures (9)', () => {
 
   it('times out a fetchToken that ignores its signal', async () => {
     const manager = createTokenManager({
+      crossTab: false,
       fetchToken: () => new Promise<string>(() => {}),
       request: { timeout: 3 * SECOND },
       online: fakeOnline(),
@@ -577,7 +581,7 @@ describe('stop (10)', () => {
     const added = vi.spyOn(window, 'addEventListener')
     const removed = vi.spyOn(window, 'removeEventListener')
     const backend = fakeBackend(() => 'hang')
-    const manager = createTokenManager({ url: ENDPOINT, fetch: backend.fetch })
+    const manager = createTokenManager({ crossTab: false, url: ENDPOINT, fetch: backend.fetch })
     const events: string[] = []
     for (const type of EVENT_TYPES) manager.on(type, () => events.push(type))
     const waiting = [manager.getToken(), manager.refresh(), manager.start()]

@@ -19,6 +19,7 @@ function manager(...users: Array<string | null>) {
   const tokens: string[] = []
   const queue = users.length ? users : ['alice']
   const manager = createTokenManager({
+    crossTab: false,
     fetchToken: async () => {
       const token = courierJwt({ userId: queue.length > 1 ? queue.shift()! : queue[0]! })
       tokens.push(token)
@@ -135,6 +136,7 @@ describe('connect', () => {
     const unauthorized = Object.assign(new Error('Unauthorized'), { status: 401 })
     let signedIn = true
     const tokens = createTokenManager({
+      crossTab: false,
       fetchToken: async () => {
         if (!signedIn) throw unauthorized
         return courierJwt()

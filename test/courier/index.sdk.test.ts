@@ -36,6 +36,7 @@ beforeEach(async () => {
   issued = []
   lifetime = 3600
   manager = createTokenManager({
+    crossTab: false,
     fetchToken: async () => {
       const token = courierJwt({ lifetime })
       issued.push(token)
@@ -139,6 +140,7 @@ describe('connectCourier with the real Courier SDK', () => {
     lifetime = 6
     manager.stop()
     manager = createTokenManager({
+      crossTab: false,
       refreshMargin: 3_000,
       fetchToken: async () => {
         const token = courierJwt({ lifetime })
@@ -178,6 +180,7 @@ describe('connectCourier with the real Courier SDK', () => {
     await signedIn('sign-in')
     manager.stop()
     manager = createTokenManager({
+      crossTab: false,
       fetchToken: async () => {
         throw Object.assign(new Error('Unauthorized'), { status: 401 })
       },

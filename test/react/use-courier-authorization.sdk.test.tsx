@@ -23,7 +23,7 @@ const until = async (condition: () => boolean, what: string, timeout = 5_000) =>
 beforeEach(async () => {
   stub = await startCourierStub()
   // Same scope on every token: what lets the provider renew its session instead of rebuilding.
-  manager = createTokenManager({ fetchToken: async () => courierJwt({ userId: 'alice' }) })
+  manager = createTokenManager({ crossTab: false, fetchToken: async () => courierJwt({ userId: 'alice' }) })
   // The provider logs "WS Not Connected" while it reconnects; keep the output readable.
   console.warn = () => {}
 })

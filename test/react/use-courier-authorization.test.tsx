@@ -19,7 +19,7 @@ function Provider({ manager, seen }: { manager: TokenManager; seen: Array<string
 beforeEach(() => {
   vi.useFakeTimers()
   backend = fakeBackend(() => tokenResponse(courierJwt()))
-  manager = createTokenManager({ url: 'https://app.test/token', fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility() })
+  manager = createTokenManager({ crossTab: false, url: 'https://app.test/token', fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility() })
 })
 
 afterEach(() => {

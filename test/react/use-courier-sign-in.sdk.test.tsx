@@ -25,7 +25,7 @@ const inboxQueries = () => stub.graphql.filter((call) => call.operation === 'Get
 beforeEach(async () => {
   stub = await startCourierStub()
   stub.messages.push({ messageId: 'm1', title: 'Welcome aboard', created: new Date().toISOString() })
-  manager = createTokenManager({ fetchToken: async () => courierJwt() })
+  manager = createTokenManager({ crossTab: false, fetchToken: async () => courierJwt() })
 })
 
 afterEach(async () => {

@@ -17,7 +17,7 @@ function App({ manager, options, renders }: { manager: TokenManager; options: Us
 
 beforeEach(() => {
   vi.useFakeTimers()
-  manager = createTokenManager({ fetchToken: async () => courierJwt(), online: fakeOnline(), visibility: fakeVisibility() })
+  manager = createTokenManager({ crossTab: false, fetchToken: async () => courierJwt(), online: fakeOnline(), visibility: fakeVisibility() })
 })
 
 afterEach(() => {

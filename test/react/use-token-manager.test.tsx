@@ -21,7 +21,7 @@ function Probe({ manager, seen }: { manager: TokenManager; seen: TokenManagerSna
 beforeEach(() => {
   vi.useFakeTimers()
   backend = fakeBackend(() => tokenResponse(courierJwt()))
-  manager = createTokenManager({ url: 'https://app.test/token', fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility() })
+  manager = createTokenManager({ crossTab: false, url: 'https://app.test/token', fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility() })
 })
 
 afterEach(() => {

@@ -1,0 +1,313 @@
+// Several tabs of one origin, simulated with fake BroadcastChannels and Web Locks under fake timers.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { PEER_REPLY_MS, readMessage } from '../src/cross-tab'
+import { createTokenManager, DEFAULT_TIMEOUT_MS, type TokenEvents, type TokenManager, type TokenManagerSettings, type UrlSource } from '../src/index'
+import { fakeBackend, jsonResponse, tokenResponse, type Reply } from './helpers/backend'
+import { fakeOnline, fakeVisibility } from './helpers/environment'
+import { courierJwt, type CourierJwtOptions } from './helpers/jwt'
+import { fakeChannels, fakeLocks } from './helpers/tabs'
+
+const ENDPOINT = 'https://app.test/api/generate-courier-jwt'
+const CHANNEL = `courier-token-manager ${ENDPOINT}`
+const SECOND = 1000
+const HOUR = 3_600_000
+
+let channels: ReturnType<typeof fakeChannels>
+let locks: ReturnType<typeof fakeLocks>
+let backend: ReturnType<typeof fakeBackend>
+let token: CourierJwtOptions
+const tabs: TokenManager[] = []
+
+/** A tab: its own manager, sharing the origin's channels, locks and backend. */
+function tab(options: Partial<UrlSource & TokenManagerSettings> = {}) {
+  const visibility = fakeVisibility()
+  const manager = createTokenManager({
+    url: ENDPOINT,
+    fetch: backend.fetch,
+    online: fakeOnline(),
+    visibility,
+    channel: channels.create,
+    locks,
+    ...options,
+  })
+  tabs.push(manager)
+  const events: Array<keyof TokenEvents> = []
+  for (const type of ['token', 'unauthenticated', 'expired'] as const) manager.on(type, () => events.push(type))
+  // wake(): the page becomes visible again and the manager re-reads the clock.
+  return Object.assign(manager, { events, wake: visibility.wake })
+}
+
+const settle = () => vi.advanceTimersByTimeAsync(0)
+const startAll = async (...managers: TokenManager[]) => {
+  const started = managers.map((manager) => manager.start())
+  await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+  return Promise.all(started)
+}
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  channels = fakeChannels()
+  locks = fakeLocks()
+  token = {}
+  backend = fakeBackend(() => tokenResponse(courierJwt(token)))
+})
+
+afterEach(() => {
+  for (const manager of tabs.splice(0)) manager.stop()
+  expect(channels.open.size).toBe(0)
+  expect(locks.held.size).toBe(0)
+  expect(vi.getTimerCount()).toBe(0)
+  vi.useRealTimers()
+})
+
+describe('cross-tab', () => {
+  it('asks its peers before the backend: a tab that opens adopts the token another tab holds', async () => {
+    const first = tab()
+    const [info] = await startAll(first)
+    expect(backend.requests).toHaveLength(1)
+    const second = tab()
+    const [adopted] = await startAll(second)
+    expect(adopted!.token).toBe(info!.token)
+    expect(adopted!.expiresAt).toBe(info!.expiresAt)
+    expect(backend.requests).toHaveLength(1)
+    expect(second.events).toEqual(['token'])
+  })
+
+  it('fetches once for many tabs opening together, and once per cycle after that', async () => {
+    const five = Array.from({ length: 5 }, () => tab())
+    const infos = await startAll(...five)
+    expect(new Set(infos.map((info) => info.token)).size).toBe(1)
+    expect(backend.requests).toHaveLength(1)
+    for (let cycle = 1; cycle <= 4; cycle++) {
+      await vi.advanceTimersByTimeAsync(HOUR)
+      expect(backend.requests).toHaveLength(1 + cycle)
+      // Every tab holds the same valid token, the newest.
+      expect(new Set(five.map((manager) => manager.current?.token)).size).toBe(1)
+      expect(five.every((manager) => manager.current !== undefined)).toBe(true)
+    }
+    expect(five.flatMap((manager) => manager.events)).not.toContain('expired')
+    expect(backend.maxInFlight).toBe(1)
+  })
+
+  it('lets only the tab holding the lock fetch; the others adopt its token', async () => {
+    const [a, b] = [tab(), tab()]
+    await startAll(a, b)
+    const answer: Array<(response: Response) => void> = []
+    backend.reply(() => new Promise<Response>((resolve) => answer.push(resolve)))
+    const refreshing = a.refresh()
+    await settle()
+    expect(locks.held.has(CHANNEL)).toBe(true)
+    // b's refresh comes due while a holds the lock: b waits for a's token instead of fetching.
+    vi.setSystemTime(Date.now() + HOUR - 30 * SECOND)
+    b.wake()
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    // b waits for the lock instead of fetching.
+    expect(locks.waited).toEqual([CHANNEL])
+    expect(backend.requests).toHaveLength(2)
+    answer[0]!(tokenResponse(courierJwt()))
+    const fresh = await refreshing
+    await settle()
+    expect(b.current?.token).toBe(fresh.token)
+    await vi.advanceTimersByTimeAsync(DEFAULT_TIMEOUT_MS)
+    expect(backend.requests).toHaveLength(2)
+  })
+
+  it('takes over when the tab that was fetching hangs: its lock ends with its request timeout', async () => {
+    const [a, b] = [tab(), tab()]
+    await startAll(a, b)
+    backend.reply('hang')
+    vi.setSystemTime(Date.now() + HOUR - 20 * SECOND)
+    a.refresh().catch(() => {})
+    await settle()
+    b.wake()
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    expect(locks.waited).toEqual([CHANNEL])
+    expect(backend.requests).toHaveLength(2)
+    // a's request times out and frees the lock; b gets it, finds no new token and fetches.
+    await vi.advanceTimersByTimeAsync(DEFAULT_TIMEOUT_MS - PEER_REPLY_MS)
+    expect(backend.requests).toHaveLength(3)
+    await settle()
+    expect(a.current?.token).toBe(b.current?.token)
+    expect(b.current!.expiresAt).toBe(Date.now() + HOUR)
+  })
+
+  it('gives a tab that waited long for the lock a full request timeout of its own', async () => {
+    const [a, b] = [tab(), tab()]
+    await startAll(a, b)
+    const slow = () => new Promise<Response>((resolve) => setTimeout(() => resolve(tokenResponse(courierJwt())), 3 * SECOND))
+    backend.reply('hang', slow)
+    vi.setSystemTime(Date.now() + HOUR - 30 * SECOND)
+    a.refresh().catch(() => {})
+    await settle()
+    b.wake()
+    // b waits almost the whole timeout for a's lock, then its own request takes 3 s: still fine.
+    await vi.advanceTimersByTimeAsync(DEFAULT_TIMEOUT_MS + 3 * SECOND)
+    expect(backend.requests).toHaveLength(3)
+    expect(b.current!.expiresAt).toBeGreaterThan(Date.now() + HOUR - 2 * SECOND)
+    expect(b.status).toBe('ready')
+  })
+
+  it('takes over at once when the tab holding the lock closes mid-refresh', async () => {
+    const [a, b] = [tab(), tab()]
+    await startAll(a, b)
+    backend.reply('hang')
+    vi.setSystemTime(Date.now() + HOUR - 20 * SECOND)
+    a.refresh().catch(() => {})
+    await settle()
+    b.wake()
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    expect(backend.requests).toHaveLength(2)
+    // Closing the tab aborts its request and gives the lock back.
+    a.stop()
+    await settle()
+    expect(backend.requests).toHaveLength(3)
+    expect(b.current!.expiresAt).toBe(Date.now() + HOUR)
+  })
+
+  it('re-checks after getting the lock: a token that arrived meanwhile means no request', async () => {
+    const manager = tab({
+      // A lock granted a little later, as navigator.locks does, in a separate task.
+      locks: { request: async (name, options, callback) => (await new Promise((resolve) => setTimeout(resolve, 10)), locks.request(name, options, callback)) },
+    })
+    const started = manager.start()
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS + 10)
+    await started
+    vi.setSystemTime(Date.now() + HOUR - 30 * SECOND)
+    manager.wake()
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS + 5)
+    // The lock is on its way; another tab's fresh token arrives first.
+    channels.inject(CHANNEL, { type: 'token', token: courierJwt(), expiresAt: Date.now() + HOUR, issuedAt: Date.now() })
+    await vi.advanceTimersByTimeAsync(10)
+    expect(locks.granted).toHaveLength(2)
+    expect(backend.requests).toHaveLength(1)
+    expect(manager.current!.expiresAt).toBe(Date.now() - 10 + HOUR)
+  })
+
+  it('fetches without a lock no one gives back (a frozen tab), after one request timeout', async () => {
+    locks.orphan(CHANNEL)
+    const alone = tab()
+    const started = alone.start()
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS + DEFAULT_TIMEOUT_MS - 1)
+    expect(backend.requests).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(1 + PEER_REPLY_MS)
+    expect((await started).userId).toBe('alice')
+    expect(backend.requests).toHaveLength(1)
+    locks.held.clear()
+  })
+
+  it('keeps getToken() independent of the lock: a valid token is answered at once', async () => {
+    const [a] = await startAll(tab())
+    locks.orphan(CHANNEL)
+    expect(await tabs[0]!.getToken()).toBe(a!.token)
+    locks.held.clear()
+  })
+
+  it('tells every tab when the backend signs the user out', async () => {
+    const three = [tab(), tab(), tab()]
+    await startAll(...three)
+    backend.reply(() => jsonResponse({}, { status: 401 }))
+    await expect(three[0]!.refresh()).rejects.toMatchObject({ code: 'unauthenticated' })
+    await settle()
+    expect(three.map((manager) => [manager.status, manager.current])).toEqual(Array(3).fill(['unauthenticated', undefined]))
+    expect(three.map((manager) => manager.events.at(-1))).toEqual(Array(3).fill('unauthenticated'))
+    await expect(three[2]!.getToken()).rejects.toMatchObject({ code: 'unauthenticated' })
+    await vi.advanceTimersByTimeAsync(3 * HOUR)
+    expect(backend.requests).toHaveLength(2)
+    expect(channels.open.size).toBe(0)
+  })
+
+  it.each([
+    ['another user', () => ({ type: 'token', token: courierJwt({ userId: 'mallory', lifetime: 7200 }), expiresAt: Date.now() + 2 * HOUR, issuedAt: Date.now() })],
+    ['an older token', () => ({ type: 'token', token: courierJwt({ lifetime: 600 }), expiresAt: Date.now() + 600_000, issuedAt: Date.now() })],
+    ['an expired token', () => ({ type: 'token', token: courierJwt(), expiresAt: Date.now() - 1, issuedAt: Date.now() - HOUR })],
+    ['a token that is not a JWT', () => ({ type: 'token', token: 'eyJ.nope.x', expiresAt: Date.now() + 2 * HOUR, issuedAt: Date.now() })],
+    ['a malformed expiry', () => ({ type: 'token', token: courierJwt({ lifetime: 7200 }), expiresAt: '2099', issuedAt: Date.now() })],
+    ['garbage', () => ({ hello: 'world' })],
+    ['null', () => null],
+  ])('ignores %s from a peer', async (_, message) => {
+    const manager = tab()
+    const [info] = await startAll(manager)
+    channels.inject(CHANNEL, message())
+    await settle()
+    expect(manager.current).toBe(info)
+    expect(manager.events).toEqual(['token'])
+  })
+
+  it('ignores a token for another user than userId even before holding one', async () => {
+    const manager = tab({ userId: 'alice' })
+    const started = manager.start()
+    channels.inject(CHANNEL, { type: 'token', token: courierJwt({ userId: 'mallory' }), expiresAt: Date.now() + HOUR, issuedAt: Date.now() })
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    expect((await started).userId).toBe('alice')
+    expect(backend.requests).toHaveLength(1)
+  })
+
+  it('shares only between tabs of the same backend URL', async () => {
+    const a = tab()
+    await startAll(a)
+    const other = tab({ url: 'https://app.test/other-token' })
+    await startAll(other)
+    expect(backend.requests).toHaveLength(2)
+    expect(other.current!.token).not.toBe(a.current!.token)
+  })
+
+  it('uses a channel name given as crossTab, and no channel with crossTab: false', async () => {
+    const named = tab({ crossTab: 'my-app' })
+    const single = tab({ crossTab: false })
+    await startAll(named, single)
+    expect([...channels.open].map((channel) => channel.name)).toEqual(['my-app'])
+    expect(channels.sent.filter((sent) => sent.name !== 'my-app')).toEqual([])
+  })
+
+  it('falls back to a jittered wait without Web Locks, adopting the first tab’s token', async () => {
+    const random = vi.spyOn(Math, 'random')
+    random.mockReturnValueOnce(0) // the first tab waits least
+    random.mockReturnValueOnce(0.9)
+    random.mockReturnValueOnce(0.5)
+    // A backend that takes 50 ms: tabs that fetched at the same moment would all be in flight.
+    const slow = () => new Promise<Response>((resolve) => setTimeout(() => resolve(tokenResponse(courierJwt())), 50))
+    backend.reply(slow, slow, slow)
+    const three = [tab({ locks: null }), tab({ locks: null }), tab({ locks: null })]
+    const started = three.map((manager) => manager.start())
+    await vi.advanceTimersByTimeAsync(11 * PEER_REPLY_MS)
+    const infos = await Promise.all(started)
+    expect(backend.requests).toHaveLength(1)
+    expect(new Set(infos.map((info) => info.token)).size).toBe(1)
+  })
+
+  it('stop() closes the channel and hears nothing more', async () => {
+    const [a, b] = [tab(), tab()]
+    await startAll(a, b)
+    b.stop()
+    expect(channels.open.size).toBe(1)
+    await a.refresh()
+    await settle()
+    expect(b.events).toEqual(['token'])
+  })
+
+  it('answers a peer only while holding a valid token', async () => {
+    const a = tab()
+    await startAll(a)
+    vi.setSystemTime(Date.now() + 2 * HOUR)
+    backend.reply(...Array<Reply>(10).fill(() => jsonResponse({}, { status: 503 })))
+    const asked = channels.sent.length
+    channels.inject(CHANNEL, { type: 'ask' })
+    await settle()
+    expect(channels.sent.slice(asked).filter((sent) => sent.message.type === 'token')).toEqual([])
+  })
+})
+
+describe('readMessage', () => {
+  it.each([
+    [{ type: 'ask' }, { type: 'ask' }],
+    [{ type: 'signed-out', extra: 1 }, { type: 'signed-out' }],
+    [{ type: 'token', token: 'a.b.c', expiresAt: 5, issuedAt: undefined }, { type: 'token', token: 'a.b.c', expiresAt: 5, issuedAt: undefined }],
+    [{ type: 'token', token: 5 }, undefined],
+    [{ type: 'token', token: 'a.b.c', expiresAt: Number.NaN }, undefined],
+    [{ type: 'other' }, undefined],
+    ['ask', undefined],
+    [undefined, undefined],
+  ])('reads %j as %j', (data, expected) => {
+    expect(readMessage(data)).toEqual(expected)
+  })
+})
