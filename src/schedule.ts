@@ -28,6 +28,16 @@ export function refreshTime(expiresAt: number | undefined, receivedAt: number, m
   return expiresAt - m - (random() * m) / 2
 }
 
+/**
+ * A number in [0, 1) drawn from the token's signature: the refresh jitter. Every tab holding the
+ * same token picks the same moment, while different users and devices still spread out.
+ */
+export const tokenFraction = (token: string): number => {
+  let hash = 0
+  for (const char of token.slice(-16)) hash = (hash * 31 + char.charCodeAt(0)) % 999_983
+  return hash / 999_983
+}
+
 export interface RetryPolicy {
   baseDelay: number
   maxDelay: number

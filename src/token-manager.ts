@@ -6,7 +6,7 @@ import { assertFeatures, diagnose, type Diagnosis, type Feature } from './diagno
 import { networkStatus, pageVisibility, type OnlineSource, type WakeSource } from './environment'
 import { TokenManagerError } from './errors'
 import { createTokenSource, toTokenManagerError, type TokenSourceOptions } from './fetch-token'
-import { clampDelay, placeOnLocalClock, refreshTime, retryDelay } from './schedule'
+import { clampDelay, placeOnLocalClock, refreshTime, retryDelay, tokenFraction } from './schedule'
 import { decodeToken, type TokenInfo } from './token'
 
 export type TokenStatus = 'idle' | 'loading' | 'ready' | 'refreshing' | 'error' | 'unauthenticated' | 'stopped'
@@ -310,7 +310,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       lastError = undefined
       reason = 'scheduled'
       // The floor keeps a token that is due on arrival from being fetched in a hot loop.
-      nextFetchAt = Math.max(refreshTime(info.expiresAt, now, refreshMargin, Math.random), startedAt + MIN_REFRESH_INTERVAL_MS)
+      nextFetchAt = Math.max(refreshTime(info.expiresAt, now, refreshMargin, () => tokenFraction(info.token)), startedAt + MIN_REFRESH_INTERVAL_MS)
       if (!fromPeer) share(info)
       emit('token', info)
       settle(undefined, info)

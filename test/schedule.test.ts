@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { MAX_TIMER_DELAY_MS, MIN_REFRESH_INTERVAL_MS } from '../src/constants'
-import { clampDelay, parseRetryAfter, placeOnLocalClock, refreshTime, retryDelay } from '../src/schedule'
+import { clampDelay, parseRetryAfter, placeOnLocalClock, refreshTime, retryDelay, tokenFraction } from '../src/schedule'
 import type { TokenInfo } from '../src/token'
+import { courierJwt } from './helpers/jwt'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
@@ -249,5 +250,24 @@ describe('parseRetryAfter', () => {
   it.each(['1e3', '0x10', '-5', '1.5'])('does not read %j as a number of seconds', (value) => {
     const ms = parseRetryAfter(value, now)
     expect(ms === undefined || ms === 0).toBe(true)
+  })
+})
+
+describe('tokenFraction', () => {
+  const tokens = Array.from({ length: 200 }, () => courierJwt())
+
+  it('gives the same token the same number, in [0, 1)', () => {
+    for (const token of tokens) {
+      expect(tokenFraction(token)).toBe(tokenFraction(token))
+      expect(tokenFraction(token)).toBeGreaterThanOrEqual(0)
+      expect(tokenFraction(token)).toBeLessThan(1)
+    }
+  })
+
+  it('spreads different tokens over the whole range', () => {
+    const fractions = tokens.map(tokenFraction)
+    expect(new Set(fractions).size).toBe(tokens.length)
+    // Each fifth of [0, 1) gets some of 200 tokens.
+    for (let fifth = 0; fifth < 5; fifth++) expect(fractions.some((f) => f >= fifth / 5 && f < (fifth + 1) / 5)).toBe(true)
   })
 })

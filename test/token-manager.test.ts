@@ -208,37 +208,52 @@ describe('fetching', () => {
 })
 
 describe('scheduling (1)', () => {
-  it.each([0, 1])('refreshes between expiresAt − 1.5·margin and expiresAt − margin, cycle after cycle (random %d)', async (random) => {
-    vi.spyOn(Math, 'random').mockReturnValue(random)
+  it('refreshes between expiresAt − 1.5·margin and expiresAt − margin, cycle after cycle', async () => {
     const margin = 5 * MINUTE
     const { manager, backend, times } = setup({ refreshMargin: margin })
     await manager.start()
-    await vi.advanceTimersByTimeAsync(4 * HOUR)
-    expect(times.length).toBeGreaterThanOrEqual(5)
+    await vi.advanceTimersByTimeAsync(12 * HOUR)
+    expect(times.length).toBeGreaterThanOrEqual(12)
     for (const gap of gaps(times)) {
       // Each token lives an hour from the moment it arrived.
       expect(gap).toBeGreaterThanOrEqual(HOUR - 1.5 * margin)
       expect(gap).toBeLessThanOrEqual(HOUR - margin)
     }
-    expect(gaps(times)[0]).toBe(random === 0 ? HOUR - margin : HOUR - 1.5 * margin)
+    // The jitter comes from each token: the moments differ from cycle to cycle.
+    expect(new Set(gaps(times)).size).toBeGreaterThan(5)
     expect(backend.maxInFlight).toBe(1)
   })
 
+  it('picks the same moment for the same token in every tab', async () => {
+    const token = courierJwt()
+    const moments: number[][] = [[], []]
+    for (const seen of moments) {
+      const tab = createTokenManager({ crossTab: false, fetchToken: async () => token, online: fakeOnline(), visibility: fakeVisibility() })
+      managers.push(tab)
+      tab.on('refreshing', () => seen.push(Date.now()))
+      await tab.start()
+    }
+    await vi.advanceTimersByTimeAsync(HOUR)
+    expect(moments[0]).toHaveLength(2)
+    expect(moments[1]![1]).toBe(moments[0]![1])
+  })
+
   it('uses DEFAULT_REFRESH_MARGIN_MS by default', async () => {
-    vi.spyOn(Math, 'random').mockReturnValue(0)
     const { manager, times } = setup()
     await manager.start()
     await vi.advanceTimersByTimeAsync(HOUR)
-    expect(gaps(times)).toEqual([HOUR - DEFAULT_REFRESH_MARGIN_MS])
+    expect(gaps(times)).toHaveLength(1)
+    expect(gaps(times)[0]).toBeGreaterThanOrEqual(HOUR - 1.5 * DEFAULT_REFRESH_MARGIN_MS)
+    expect(gaps(times)[0]).toBeLessThanOrEqual(HOUR - DEFAULT_REFRESH_MARGIN_MS)
   })
 
   it('keeps the refresh inside the second half of a token shorter-lived than three margins', async () => {
-    vi.spyOn(Math, 'random').mockReturnValue(1)
     const { manager, times } = setup({ refreshMargin: 10 * MINUTE }, { lifetime: 8 * 60 })
     await manager.start()
     await vi.advanceTimersByTimeAsync(8 * MINUTE)
-    // m = min(10 min, 4 min) = 4 min; random 1 puts the refresh at expiresAt − 1.5·m = 2 min in.
-    expect(gaps(times)[0]).toBe(2 * MINUTE)
+    // m = min(10 min, 4 min) = 4 min: the refresh falls between 2 and 4 minutes in.
+    expect(gaps(times)[0]).toBeGreaterThanOrEqual(2 * MINUTE)
+    expect(gaps(times)[0]).toBeLessThanOrEqual(4 * MINUTE)
   })
 })
 
@@ -247,7 +262,6 @@ describe('clock skew (2)', () => {
     ['an hour fast', -HOUR],
     ['an hour slow', +HOUR],
   ])('refreshes on time when the client clock is %s', async (_, serverOffset) => {
-    vi.spyOn(Math, 'random').mockReturnValue(0)
     const backend = fakeBackend(() => tokenResponse(courierJwt({ issuedAt: Date.now() + serverOffset, lifetime: 600 })))
     const times: number[] = []
     const manager = createTokenManager({
@@ -261,8 +275,12 @@ describe('clock skew (2)', () => {
     const info = await manager.start()
     expect(info.expiresAt).toBe(Date.now() + 10 * MINUTE)
     await vi.advanceTimersByTimeAsync(30 * MINUTE)
-    // 10-minute tokens refreshed 2 minutes early: every 8 minutes, never a hot loop.
-    expect(gaps(times)).toEqual([8 * MINUTE, 8 * MINUTE, 8 * MINUTE])
+    // 10-minute tokens refreshed 2 to 3 minutes early: every 7 to 8 minutes, never a hot loop.
+    expect(gaps(times).length).toBeGreaterThanOrEqual(3)
+    for (const gap of gaps(times)) {
+      expect(gap).toBeGreaterThanOrEqual(7 * MINUTE)
+      expect(gap).toBeLessThanOrEqual(8 * MINUTE)
+    }
   })
 
   it('trusts the Date header over iat for a token the backend cached', async () => {
@@ -314,17 +332,17 @@ describe('short-lived and expired tokens (4)', () => {
 
 describe('long lifetimes (5)', () => {
   it('neither fires at once nor overflows setTimeout for a 60-day token', async () => {
-    vi.spyOn(Math, 'random').mockReturnValue(0)
     const lifetime = 60 * DAY
     const { manager, times } = setup({}, { lifetime: lifetime / 1000 })
     const info = await manager.start()
     expect(lifetime).toBeGreaterThan(MAX_TIMER_DELAY_MS)
     await vi.advanceTimersByTimeAsync(30 * DAY)
     expect(times).toHaveLength(1)
-    await vi.advanceTimersByTimeAsync(info.expiresAt! - DEFAULT_REFRESH_MARGIN_MS - Date.now() - 1)
+    await vi.advanceTimersByTimeAsync(info.expiresAt! - 1.5 * DEFAULT_REFRESH_MARGIN_MS - Date.now() - 1)
     expect(times).toHaveLength(1)
-    await vi.advanceTimersByTimeAsync(1)
-    expect(gaps(times)).toEqual([lifetime - DEFAULT_REFRESH_MARGIN_MS])
+    await vi.advanceTimersByTimeAsync(DEFAULT_REFRESH_MARGIN_MS / 2 + 1)
+    expect(gaps(times)).toHaveLength(1)
+    expect(gaps(times)[0]).toBeGreaterThanOrEqual(lifetime - 1.5 * DEFAULT_REFRESH_MARGIN_MS)
   })
 })
 
@@ -740,13 +758,10 @@ describe('warnings and status', () => {
   })
 
   it('walks through the statuses of a refresh, a failure and a recovery', async () => {
-    vi.spyOn(Math, 'random').mockReturnValue(0)
     const { manager, backend, of } = setup()
     await manager.start()
     reply(backend, status(500))
-    await vi.advanceTimersByTimeAsync(HOUR - DEFAULT_REFRESH_MARGIN_MS)
-    expect(manager.status).toBe('error')
-    await vi.advanceTimersByTimeAsync(MIN_REFRESH_INTERVAL_MS)
+    await vi.advanceTimersByTimeAsync(HOUR)
     expect(of('status')).toEqual(['loading', 'ready', 'refreshing', 'error', 'refreshing', 'ready'])
     manager.stop()
     expect(of('status').at(-1)).toBe('stopped')
