@@ -14,4 +14,6 @@ export default defineConfig([
   { ...shared, format: 'esm' },
   // ky ships ESM only; the CommonJS build carries its own copy so `require()` works on every Node.
   { ...shared, format: 'cjs', noExternal: ['ky'] },
+  // The courier-token command line.
+  { entry: { cli: 'src/server/cli.ts' }, format: 'esm', platform: 'node', target: 'node18', banner: { js: '#!/usr/bin/env node' } },
 ])

@@ -67,4 +67,14 @@ setInterval(() => {
 }, 250)
 
 window.demo = { manager, events, setMode }
+
+// With COURIER_API_KEY on the server, the tokens are Courier's: mount the real Inbox and keep it signed in.
+const config = await (await fetch('/api/demo/config')).json()
+if (config.courier) {
+  const { CourierInboxDatastore } = await import('@trycourier/courier-ui-inbox')
+  const { connectCourier } = await import('/dist/courier.js')
+  connectCourier(manager, { mode: 'seamless', inbox: CourierInboxDatastore.shared, ...(config.apiUrls ? { apiUrls: config.apiUrls } : {}) })
+  $('source').textContent = 'Tokens come from Courier through this app\'s backend; the Inbox below stays signed in across refreshes.'
+  $('inbox-card').hidden = false
+}
 manager.start().catch(() => {})

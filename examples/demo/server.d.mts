@@ -12,4 +12,12 @@ export interface Demo {
   close(): Promise<void>
 }
 
-export declare function startDemo(options?: { port?: number; host?: string; lifetime?: string }): Promise<Demo>
+export interface DemoCourier {
+  apiKey: string
+  /** Courier's REST base URL, for the Issue Token call. */
+  baseUrl?: string
+  /** courier-js apiUrls for the mounted Inbox. */
+  apiUrls?: unknown
+}
+
+export declare function startDemo(options?: { port?: number; host?: string; lifetime?: string; courier?: DemoCourier }): Promise<Demo>

@@ -1,11 +1,12 @@
-// The demo: a local app server with a token endpoint behind a session cookie, backed by the
-// development issuer, and a page that shows the token manager at work. No Courier account needed.
+// The demo: a local app server with a token endpoint behind a session cookie, built with
+// createTokenHandler and backed by the development issuer (no Courier account needed), or by
+// Courier itself when COURIER_API_KEY is set. The page shows the token manager at work.
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { createDevIssuer } from '../../dist/server.js'
+import { createDevIssuer, createTokenHandler } from '../../dist/server.js'
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const here = resolve(fileURLToPath(new URL('.', import.meta.url)))
@@ -17,6 +18,8 @@ const STATIC = [
   ['/node_modules/ky/', join(root, 'node_modules/ky')],
   ['/node_modules/jwt-decode/', join(root, 'node_modules/jwt-decode')],
   ['/node_modules/mitt/', join(root, 'node_modules/mitt')],
+  // The real Inbox, mounted when a Courier API key is set.
+  ['/node_modules/@trycourier/', join(root, 'node_modules/@trycourier')],
   ['/', here],
 ]
 
@@ -25,12 +28,24 @@ export const MODES = ['ok', 'fail', 'hang', 'unauthorized', 'no-scopes', 'html']
 
 /**
  * Starts the demo server. `lifetime` is the token lifetime, short so refreshes happen while you watch.
- * @returns {Promise<{ url: string, sessions: Map<string, { mode: string, requests: number }>, close(): Promise<void> }>}
+ * `courier` switches from the development issuer to Courier: `{ apiKey, baseUrl?, apiUrls? }`.
  */
-export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '127.0.0.1', lifetime = '20s' } = {}) {
+export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '127.0.0.1', lifetime = '20s', courier } = {}) {
   const issuer = createDevIssuer({ lifetime })
   const sessions = new Map()
   const hanging = new Set()
+  // The app's session decides the user: getUserId reads the session cookie, nothing else.
+  const sessionOf = (request) => sessions.get(/(?:^|;\s*)demo_session=([\w-]+)/.exec(request.headers.get('cookie') ?? '')?.[1])
+  const endpoint = (features) =>
+    createTokenHandler({
+      ...(courier ? { apiKey: courier.apiKey, ...(courier.baseUrl ? { baseUrl: courier.baseUrl } : {}) } : { apiKey: 'development', fetch: issuer.fetch }),
+      getUserId: (request) => sessionOf(request)?.userId,
+      features,
+      expiresIn: lifetime,
+      onError: (error) => console.error(`demo token endpoint: ${error.message}`),
+    })
+  const tokens = endpoint(['inbox'])
+  const tokensWithoutInbox = endpoint([])
 
   const server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://demo')
@@ -43,10 +58,8 @@ export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '
     const json = (status, value) => send(status, JSON.stringify(value), { 'content-type': 'application/json' })
 
     if (url.pathname === '/api/generate-courier-jwt') {
-      // The app's own session decides the user; nothing in the request can choose it.
-      if (!session) return json(401, { message: 'Not signed in' })
-      session.requests++
-      switch (session.mode) {
+      if (session) session.requests++
+      switch (session?.mode) {
         case 'fail':
           return json(503, { message: 'Backend down (demo)' })
         case 'unauthorized':
@@ -58,10 +71,15 @@ export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '
           response.on('close', () => hanging.delete(response))
           return
         default: {
-          const scopes = session.mode === 'no-scopes' ? '' : ' inbox:read:messages inbox:write:events'
-          return json(200, await issuer.issueToken({ scope: `user_id:${session.userId}${scopes}` }))
+          const handler = session?.mode === 'no-scopes' ? tokensWithoutInbox : tokens
+          const answer = await handler(new Request(`http://demo${request.url}`, { method: request.method, headers: { cookie: request.headers.cookie ?? '' } }))
+          return send(answer.status, await answer.text(), Object.fromEntries(answer.headers))
         }
       }
+    }
+    if (url.pathname === '/api/demo/config') {
+      // What the page needs to mount the real Inbox; never the API key.
+      return json(200, { courier: !!courier, apiUrls: courier?.apiUrls ?? null })
     }
     if (url.pathname === '/api/demo/mode' && request.method === 'POST') {
       const mode = url.searchParams.get('value')
@@ -109,7 +127,14 @@ export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const demo = await startDemo({ port: Number(process.env.PORT ?? 4173) })
+  const apiKey = process.env.COURIER_API_KEY
+  const courier = apiKey ? { apiKey, ...(process.env.COURIER_BASE_URL ? { baseUrl: process.env.COURIER_BASE_URL } : {}) } : undefined
+  const demo = await startDemo({ port: Number(process.env.PORT ?? 4173), lifetime: courier ? '2m' : '20s', courier })
   console.log(`courier-token-manager demo: ${demo.url}`)
-  console.log('Tokens live 20 seconds; open the page and watch them refresh. Ctrl+C to stop.')
+  console.log(
+    courier
+      ? 'Tokens come from Courier (COURIER_API_KEY) and live 2 minutes; the page mounts your real Inbox for user demo-user.'
+      : 'Tokens come from the local development issuer and live 20 seconds: open the page and watch them refresh.',
+  )
+  console.log('Ctrl+C to stop.')
 }

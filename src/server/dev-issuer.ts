@@ -25,6 +25,11 @@ export interface IssueTokenRequest {
 export interface DevIssuer {
   /** Mints a token shaped like Courier's answer: `{ token }`. */
   issueToken(request: IssueTokenRequest): Promise<{ token: string }>
+  /**
+   * Answers `POST …/auth/issue-token` as Courier does (any Bearer key), so `issueCourierToken` and
+   * `createTokenHandler` run unchanged against it: `createTokenHandler({ apiKey: 'dev', fetch: issuer.fetch, … })`.
+   */
+  fetch: typeof fetch
   /** The HMAC secret, to verify tokens in tests. */
   readonly secret: string
 }
@@ -49,8 +54,19 @@ export function createDevIssuer({ secret = randomSecret(), lifetime = '1h', tena
     return ms
   }
   const defaultLifetime = lifetimeOf(lifetime)
-  return {
+  const answer = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
+  const issuer: DevIssuer = {
     secret,
+    async fetch(input, init) {
+      const request = new Request(input, init)
+      if (request.method !== 'POST' || !new URL(request.url).pathname.endsWith('/auth/issue-token')) return answer(404, { message: 'Not found' })
+      if (!/^Bearer \S/.test(request.headers.get('authorization') ?? '')) return answer(401, { message: 'Unauthorized', type: 'authentication_error' })
+      try {
+        return answer(200, await issuer.issueToken((await request.json()) as IssueTokenRequest))
+      } catch (error) {
+        return answer(400, { message: (error as Error).message, type: 'invalid_request_error' })
+      }
+    },
     async issueToken({ scope, expires_in }) {
       if (typeof scope !== 'string' || !scope.trim()) throw new TypeError('scope must be a non-empty string of space-separated scopes.')
       const iat = Math.floor(now() / 1000)
@@ -66,4 +82,5 @@ export function createDevIssuer({ secret = randomSecret(), lifetime = '1h', tena
       return { token: await signHs256(claims, secret) }
     },
   }
+  return issuer
 }

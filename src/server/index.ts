@@ -1,4 +1,13 @@
+export { issueCourierToken, DEFAULT_EXPIRES_IN, COURIER_API_URLS } from './issue-token'
+export { createTokenHandler, toNodeHandler } from './handler'
+export { IssueTokenError, isIssueTokenError } from './errors'
+export { buildScope } from './scopes'
+export { computeUserSignature } from './signature'
 export { createDevIssuer } from './dev-issuer'
 export { parseDuration } from './duration'
 
+export type { IssueCourierTokenOptions, IssuedToken, CourierConnection } from './issue-token'
+export type { TokenHandlerOptions, NodeContext } from './handler'
+export type { IssueTokenErrorCode } from './errors'
+export type { ScopeOptions } from './scopes'
 export type { DevIssuer, DevIssuerOptions, IssueTokenRequest } from './dev-issuer'

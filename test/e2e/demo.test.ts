@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDemo, type DemoSession } from '../../examples/demo/server.mjs'
+import { startCourierStub, STUB_API_KEY } from '../helpers/courier-stub'
 import { launchChromium } from './chromium'
 
 type DemoEvent = { type: string; text: string; at: number }
@@ -92,6 +93,18 @@ describe('the demo in Chromium', () => {
     await context.close()
   })
 
+  it('warns, in plain words, about a token issued without the inbox scopes', async () => {
+    const { page, events } = await open()
+    await page.evaluate(() => (window as any).demo.setMode('no-scopes'))
+    await page.click('#refresh')
+    await page.waitForFunction(() => (window as any).demo.events.some((e: DemoEvent) => e.text.startsWith('missing-scope')))
+    // (The demo's 8-second test tokens also draw a short-lived warning.)
+    const warning = (await events()).find((e) => e.type === 'warning' && e.text.startsWith('missing-scope'))!
+    expect(warning.text).toMatch(/^missing-scope: inbox needs inbox:read:messages inbox:write:events/)
+    expect(await page.textContent('#scopes')).toBe('user_id:demo-user')
+    await page.context().close()
+  })
+
   it('explains an HTML page served where the token should be', async () => {
     const { page, events } = await open()
     await page.evaluate(() => (window as any).demo.setMode('html'))
@@ -102,5 +115,37 @@ describe('the demo in Chromium', () => {
     )
     expect((await events()).find((e) => e.type === 'error')!.text).toMatch(/^invalid-response/)
     await page.context().close()
+  })
+})
+
+describe('the demo with Courier (COURIER_API_KEY)', () => {
+  it('issues tokens through Courier and keeps the real <courier-inbox> signed in across refreshes', async () => {
+    const stub = await startCourierStub()
+    stub.messages.push({ messageId: 'm1', title: 'Hello from Courier', created: new Date().toISOString() })
+    const withCourier = await startDemo({ lifetime: '10s', courier: { apiKey: STUB_API_KEY, baseUrl: stub.baseUrl, apiUrls: stub.apiUrls } })
+    const context = await browser.newContext()
+    try {
+      const page = await context.newPage()
+      const errors: string[] = []
+      page.on('pageerror', (error) => errors.push(error.message))
+      await page.goto(withCourier.url)
+      await page.waitForFunction(() => document.querySelector('courier-inbox')?.textContent?.includes('Hello from Courier'), null, { timeout: 10_000 })
+      // Through the app's backend, with the server's key; the browser never saw it.
+      expect(stub.issued[0]).toEqual({ apiKey: STUB_API_KEY, scope: 'user_id:demo-user inbox:read:messages inbox:write:events', expires_in: '10s' })
+      expect(await page.content()).not.toContain(STUB_API_KEY)
+      // A refresh later: the socket reconnected with the new token, and nothing carried an expired one.
+      await page.waitForFunction(() => (window as any).demo.events.filter((e: DemoEvent) => e.type === 'token').length >= 2, null, { timeout: 10_000 })
+      const second = await page.evaluate(() => (window as any).demo.manager.current.token as string)
+      await expect.poll(() => stub.subscribed().map((call) => call.token), { timeout: 5_000 }).toEqual([second])
+      expect(stub.graphql.filter((call) => call.status !== 200)).toEqual([])
+      expect(await page.textContent('courier-inbox')).toContain('Hello from Courier')
+      expect(errors).toEqual([])
+      mkdirSync('test-results', { recursive: true })
+      await page.screenshot({ path: 'test-results/demo-with-courier.png', fullPage: true })
+    } finally {
+      await context.close()
+      await withCourier.close()
+      await stub.close()
+    }
   })
 })

@@ -13,7 +13,7 @@ let url: string
 let requests = 0
 
 beforeAll(async () => {
-  const { createDevIssuer } = (await import('../../dist/server.js')) as ServerEntry
+  const { createDevIssuer } = (await import('../../dist/server.js')) as unknown as ServerEntry
   const issuer = createDevIssuer({ lifetime: '1h' })
   server = createServer(async (request, response) => {
     requests++
@@ -31,7 +31,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((done) => server.close(() => done())))
 
 describe.each([
-  ['ESM', async () => (await import('../../dist/index.js')) as Root],
+  ['ESM', async () => (await import('../../dist/index.js')) as unknown as Root],
   ['CommonJS', async () => require('../../dist/index.cjs') as Root],
 ])('the built %s entry', (_, load) => {
   it('fetches, refreshes and decodes a token over real HTTP', async () => {
@@ -68,6 +68,15 @@ describe('the adapter entries', () => {
     expect(Object.keys(esm).sort()).toEqual(names)
     expect(Object.keys(cjs).sort()).toEqual(names)
     for (const name of names) expect(typeof esm[name]).toBe('function')
+  })
+
+  it('keeps the server entry out of the browser entries, and Node built-ins out of the server entry (edge runtimes)', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const read = (file: string) => readFile(new URL(`../../dist/${file}`, import.meta.url), 'utf8')
+    for (const file of ['index.js', 'courier.js', 'react.js']) {
+      expect(await read(file)).not.toMatch(/issue-token|createTokenHandler|server\.js/)
+    }
+    for (const file of ['server.js', 'server.cjs']) expect(await read(file)).not.toMatch(/["']node:|require\(["'](http|crypto|fs)["']\)/)
   })
 
   it('keeps React and Courier out of the root entry', async () => {

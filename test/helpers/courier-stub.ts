@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { decodeToken } from '../../src/token'
+import { makeJwt } from './jwt'
 
 export interface StubMessage {
   messageId: string
@@ -40,6 +41,9 @@ const isExpired = (token: string | undefined | null) => {
   }
 }
 
+/** The only API key the stub's Issue Token endpoint accepts. */
+export const STUB_API_KEY = 'sk_stub_courier'
+
 const CORS = {
   'access-control-allow-origin': '*',
   'access-control-allow-headers': '*',
@@ -52,12 +56,23 @@ export async function startCourierStub() {
   const messages: StubMessage[] = []
   /** Answer the next requests for these operations with a 401, whatever the token. */
   const refuse = new Set<string>()
+  /** Issue Token calls: the API key and body Courier's REST endpoint received. */
+  const issued: Array<{ apiKey: string | undefined; scope: string; expires_in: string }> = []
 
   const server = createServer((request, response) => {
     if (request.method === 'OPTIONS') return response.writeHead(204, CORS).end()
     let body = ''
     request.on('data', (chunk) => (body += chunk))
     request.on('end', () => {
+      if (request.url === '/auth/issue-token') {
+        const { scope, expires_in } = JSON.parse(body) as { scope: string; expires_in: string }
+        const apiKey = bearer(request)
+        issued.push({ apiKey, scope, expires_in })
+        const iat = Math.floor(Date.now() / 1000)
+        const token = makeJwt({ scope, tenant_scope: 'published/production', tenant_id: 'stub', iat, exp: iat + Number.parseInt(expires_in, 10), jti: String(issued.length) })
+        response.writeHead(apiKey === STUB_API_KEY ? 200 : 401, { 'content-type': 'application/json' })
+        return response.end(JSON.stringify(apiKey === STUB_API_KEY ? { token } : { message: 'Unauthorized' }))
+      }
       const { query = '' } = JSON.parse(body || '{}') as { query?: string }
       const operation = /(?:query|mutation)\s+(\w+)/.exec(query)?.[1] ?? 'unknown'
       const token = bearer(request)
@@ -109,6 +124,8 @@ export async function startCourierStub() {
       courier: { rest: `http://${base}`, graphql: `http://${base}/client/q` },
       inbox: { graphql: `http://${base}/inbox/q`, webSocket: `ws://${base}/realtime` },
     },
+    baseUrl: `http://${base}`,
+    issued,
     graphql,
     sockets,
     messages,

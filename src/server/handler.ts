@@ -1,0 +1,143 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { IssueTokenError, isIssueTokenError } from './errors'
+import { DEFAULT_EXPIRES_IN, issueCourierToken, lifetimeOf, type CourierConnection, type IssuedToken } from './issue-token'
+import { buildScope, type ScopeOptions } from './scopes'
+
+export interface TokenHandlerOptions<Context> extends CourierConnection, Omit<ScopeOptions, 'userId'> {
+  /**
+   * The signed-in user, from your own session: a cookie, a header your auth layer checked, or
+   * `context` (the second argument your framework passes). Return nothing for "not signed in" (401).
+   * Never read the user from the query or the body: anyone can write those.
+   */
+  getUserId: (request: Request, context: Context) => string | null | undefined | Promise<string | null | undefined>
+  /** @default DEFAULT_EXPIRES_IN */
+  expiresIn?: string | number
+  /**
+   * Tokens are reused per user and scope set while they have at least `minRemaining` ms left, up to
+   * `maxEntries` users (the least recently issued go first). `false` issues one per request.
+   * @default { maxEntries: 1000, minRemaining: half the lifetime }
+   */
+  cache?: false | { maxEntries?: number; minRemaining?: number }
+  /** Failures worth a look (never with the API key in them). @default console.error */
+  onError?: (error: unknown) => void
+}
+
+/** What toNodeHandler passes as the context: Express and node:http's request and response. */
+export interface NodeContext {
+  req: IncomingMessage
+  res: ServerResponse
+}
+
+const answer = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      // The browser's token manager dates a reused token by the server clock.
+      date: new Date().toUTCString(),
+      ...headers,
+    },
+  })
+
+// What the browser sees of a failure: never a 401 for Courier refusing our key (that would sign the
+// user out), and 5xx where retrying may help, so the token manager retries.
+const failure = (error: unknown) => {
+  const code = isIssueTokenError(error) ? error.code : 'internal'
+  if (code === 'rate-limited') {
+    const seconds = Math.ceil(((error as IssueTokenError).retryAfter ?? 30_000) / 1000)
+    return answer(503, { error: code }, { 'retry-after': String(seconds) })
+  }
+  return answer(code === 'unavailable' || code === 'invalid-response' ? 502 : 500, { error: code })
+}
+
+/**
+ * A Web-standard request handler for your token endpoint (Next.js route handlers, Hono, Bun, Deno,
+ * workers; `toNodeHandler` for node:http and Express). Answers `{ token, expiresAt }` for the
+ * signed-in user, 401 without one. Concurrent requests for one user share one Courier call, and a
+ * token with enough life left is reused.
+ * @example export const GET = createTokenHandler({ apiKey: process.env.COURIER_API_KEY!, getUserId: (request) => session(request)?.userId })
+ */
+export function createTokenHandler<Context = unknown>(options: TokenHandlerOptions<Context>) {
+  const { getUserId, expiresIn = DEFAULT_EXPIRES_IN, cache: cacheOptions = {}, onError = console.error } = options
+  if (typeof getUserId !== 'function') throw new TypeError('getUserId is required: it returns the signed-in user from your session.')
+  const lifetime = lifetimeOf(expiresIn)
+  buildScope({ ...options, userId: 'check' }) // bad features or scopes fail now, not per request
+  const { maxEntries = 1000, minRemaining = lifetime / 2 } = cacheOptions || {}
+  const cache = new Map<string, IssuedToken>()
+  const inFlight = new Map<string, Promise<IssuedToken>>()
+  const report = (error: unknown) => {
+    try {
+      onError(error)
+    } catch {
+      // a broken logger must not break the endpoint
+    }
+  }
+
+  const issue = (userId: string) => {
+    const key = buildScope({ ...options, userId })
+    const cached = cache.get(key)
+    if (cacheOptions !== false && cached?.expiresAt !== undefined && cached.expiresAt - Date.now() >= minRemaining) return cached
+    let pending = inFlight.get(key)
+    if (!pending) {
+      pending = issueCourierToken({ ...options, userId, expiresIn }).finally(() => inFlight.delete(key))
+      inFlight.set(key, pending)
+      pending.then((issued) => {
+        if (cacheOptions === false || issued.expiresAt === undefined) return
+        cache.delete(key)
+        cache.set(key, issued)
+        for (const oldest of cache.keys()) {
+          if (cache.size <= maxEntries) break
+          cache.delete(oldest)
+        }
+      }, () => {})
+    }
+    return pending
+  }
+
+  return async (request: Request, context?: Context): Promise<Response> => {
+    if (request.method !== 'GET' && request.method !== 'POST') return answer(405, { error: 'method-not-allowed' }, { allow: 'GET, POST' })
+    let userId: string | null | undefined
+    try {
+      userId = await getUserId(request, context as Context)
+    } catch (error) {
+      report(error)
+      return failure(error)
+    }
+    if (userId === null || userId === undefined || userId === '') return answer(401, { error: 'unauthenticated' })
+    try {
+      const { token, expiresAt } = await issue(userId)
+      return answer(200, { token, expiresAt })
+    } catch (error) {
+      report(error)
+      return failure(error)
+    }
+  }
+}
+
+/**
+ * Adapts a Web-standard handler to node:http and Express: `app.get('/api/courier-token', toNodeHandler(handler))`.
+ * The handler's context is `{ req, res }`, so `getUserId` can read `req.session`.
+ */
+export function toNodeHandler(handler: (request: Request, context: NodeContext) => Promise<Response>) {
+  return (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => {
+    const headers = new Headers()
+    for (const [name, value] of Object.entries(req.headers)) {
+      for (const each of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, each)
+    }
+    // Built inside the chain: a method or Host header the Request constructor refuses must not
+    // throw out of the server's request listener. The body is never read: the user comes from the session.
+    Promise.resolve()
+      .then(() => handler(new Request(new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`), { method: req.method ?? 'GET', headers }), { req, res }))
+      .then(async (response) => {
+        res.writeHead(response.status, Object.fromEntries(response.headers))
+        res.end(new Uint8Array(await response.arrayBuffer()))
+      })
+      .catch((error: unknown) => {
+        if (next) return next(error)
+        res.writeHead(500).end()
+      })
+  }
+}
+
+export { IssueTokenError }

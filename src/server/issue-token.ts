@@ -1,0 +1,114 @@
+import { decodeToken } from '../token'
+import { parseDuration } from './duration'
+import { IssueTokenError } from './errors'
+import { buildScope, type ScopeOptions } from './scopes'
+import { parseRetryAfter } from '../schedule'
+
+/** Sent when no `expiresIn` is given: Courier only writes `exp` into tokens issued with one. */
+export const DEFAULT_EXPIRES_IN = '1h'
+
+/** Courier's REST API per region. */
+export const COURIER_API_URLS = { us: 'https://api.courier.com', eu: 'https://api.eu.courier.com' } as const
+
+export interface CourierConnection {
+  /** Your Courier API key. Server-side only: it never reaches a browser, an error or a log. */
+  apiKey: string
+  /** @default 'us' */
+  region?: keyof typeof COURIER_API_URLS
+  /** Overrides the region's URL, e.g. a proxy or a test double. */
+  baseUrl?: string
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch
+  /** Milliseconds to wait for Courier. @default 10_000 */
+  timeout?: number
+}
+
+export interface IssueCourierTokenOptions extends CourierConnection, ScopeOptions {
+  /** Token lifetime: `"1h"`, `"20m"`, `"2 days"`, or seconds. @default DEFAULT_EXPIRES_IN */
+  expiresIn?: string | number | undefined
+}
+
+export interface IssuedToken {
+  token: string
+  /** When it expires, in ms on Courier's clock. */
+  expiresAt: number | undefined
+  /** The scope it was issued with. */
+  scope: string
+}
+
+/** Lifetime in ms, refused unless it is a duration of at least a second. */
+export function lifetimeOf(expiresIn: string | number): number {
+  let ms = NaN
+  try {
+    ms = parseDuration(expiresIn)
+  } catch {
+    // reported below
+  }
+  if (!(ms >= 1000)) {
+    throw new IssueTokenError('invalid-input', `Refusing expiresIn ${JSON.stringify(expiresIn)}: use a duration of at least a second, such as "1h", "20m" or "2 days".`)
+  }
+  return ms
+}
+
+const readMessage = (body: string) => {
+  try {
+    const { message, type } = JSON.parse(body) as { message?: unknown; type?: unknown }
+    return [message, type].filter((part) => typeof part === 'string').join(', ')
+  } catch {
+    return ''
+  }
+}
+
+/**
+ * Issues a JWT for one user through Courier's Issue Token endpoint:
+ * `POST {base}/auth/issue-token` with `{ scope: "user_id:<id> …", expires_in }`.
+ * The user id and scopes are checked before any request, so no input can widen the token.
+ * @throws {IssueTokenError} with a message that says what to fix; the API key is never in it.
+ * @example await issueCourierToken({ apiKey: process.env.COURIER_API_KEY!, userId: session.userId })
+ */
+export async function issueCourierToken(options: IssueCourierTokenOptions): Promise<IssuedToken> {
+  const { apiKey, expiresIn = DEFAULT_EXPIRES_IN, region = 'us', fetch = globalThis.fetch, timeout = 10_000 } = options
+  if (typeof apiKey !== 'string' || !apiKey.trim()) {
+    throw new IssueTokenError('invalid-input', 'apiKey is missing: pass your Courier API key on the server, e.g. process.env.COURIER_API_KEY.')
+  }
+  const base = (options.baseUrl ?? (Object.hasOwn(COURIER_API_URLS, region) ? COURIER_API_URLS[region] : undefined))?.replace(/\/+$/, '')
+  if (!base) throw new IssueTokenError('invalid-input', `Unknown region ${JSON.stringify(region)}: use "us" or "eu".`)
+  const scope = buildScope(options)
+  // Seconds with a unit: a bare number would be read as milliseconds by some parsers.
+  const expires_in = `${Math.round(lifetimeOf(expiresIn) / 1000)}s`
+  const scrub = (text: string) => text.split(apiKey).join('[redacted]')
+
+  let response: Response
+  let body: string
+  try {
+    response = await fetch(`${base}/auth/issue-token`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ scope, expires_in }),
+      signal: AbortSignal.timeout(timeout),
+    })
+    body = await response.text()
+  } catch (error) {
+    throw new IssueTokenError('unavailable', `Could not reach Courier at ${base}: ${scrub(String((error as Error)?.message ?? error))}.`)
+  }
+  const { status } = response
+  const detail = scrub(readMessage(body))
+  const said = detail ? `: ${detail}` : ''
+  if (status === 401) {
+    throw new IssueTokenError('unauthorized', `Courier refused the API key (401${said}). Use this workspace's API key for the right environment (test or production), from the Courier dashboard's API Keys settings.`, { status })
+  }
+  if (status === 429) {
+    const retryAfter = parseRetryAfter(response.headers.get('retry-after'), Date.now())
+    throw new IssueTokenError('rate-limited', `Courier is rate limiting token requests (429${said}). Reuse tokens instead of issuing one per request: createTokenHandler caches them.`, { status, ...(retryAfter === undefined ? {} : { retryAfter }) })
+  }
+  if (status >= 500) throw new IssueTokenError('unavailable', `Courier failed to issue the token (${status}${said}); try again shortly.`, { status })
+  if (status >= 400) {
+    throw new IssueTokenError('rejected', `Courier rejected the token request (${status}${said}). Check the scope "${scope}" and expires_in "${expires_in}".`, { status })
+  }
+  try {
+    const { token } = JSON.parse(body) as { token: string }
+    return { token, expiresAt: decodeToken(token).expiresAt, scope }
+  } catch (cause) {
+    throw new IssueTokenError('invalid-response', `Courier answered ${status} without a token.`, { status, cause })
+  }
+}
