@@ -7,10 +7,16 @@
 export const DEFAULT_REFRESH_MARGIN_MS = 120_000
 
 /**
- * The floor between two automatic fetches. A token that is already expired on arrival, or
- * lives shorter than the margin, is fetched again at most this often, never in a hot loop.
+ * The floor between a token's arrival and the next fetch: a token that lives shorter than
+ * the margin is refreshed at half its life, but never more often than this.
  */
-export const MIN_REFRESH_INTERVAL_MS = 5_000
+export const MIN_REFRESH_INTERVAL_MS = 1_000
+
+/**
+ * The floor under every retry delay: a backend that fails, or answers with tokens already
+ * expired, is asked at most this often, never in a hot loop.
+ */
+export const MIN_RETRY_DELAY_MS = 5_000
 
 /** How long one request to the token endpoint may take before it counts as failed. */
 export const DEFAULT_TIMEOUT_MS = 10_000
@@ -22,5 +28,9 @@ export const DEFAULT_TIMEOUT_MS = 10_000
  */
 export const DEFAULT_RETRY = { limit: 3, baseDelay: 1_000, maxDelay: 120_000 } as const
 
-/** The longest delay `setTimeout` accepts; longer ones fire at once in every browser. */
-export const MAX_TIMER_DELAY_MS = 2_147_483_647
+/**
+ * While a token expires or a fetch is due, the manager re-reads the clock at least this often.
+ * Timers pause while a device sleeps, and waking does not always fire an event (a laptop opened on
+ * a visible tab): this bounds how long an expired token can go unnoticed after such a sleep.
+ */
+export const CLOCK_CHECK_INTERVAL_MS = 60_000

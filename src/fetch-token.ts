@@ -107,9 +107,15 @@ export function toTokenManagerError(error: unknown, now: number): TokenManagerEr
     response?: { status?: number; headers?: { get?(name: string): string | null } }
   }
   const status = response?.status ?? ownStatus
+  let text: string
+  try {
+    text = String(message ?? error)
+  } catch {
+    text = 'an error that cannot be printed' // e.g. an object without toString
+  }
   return new TokenManagerError(
     status! > 0 ? (status === 401 || status === 403 ? 'unauthenticated' : 'http') : 'network',
-    `Token request failed: ${message ?? error}`,
+    `Token request failed: ${text}`,
     { cause: error, status, retryAfter: parseRetryAfter(response?.headers?.get?.('retry-after'), now) },
   )
 }

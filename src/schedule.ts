@@ -1,18 +1,23 @@
 // Pure scheduling math: no timers, no globals. `random` is Math.random in production.
-import { MAX_TIMER_DELAY_MS, MIN_REFRESH_INTERVAL_MS } from './constants'
+import { CLOCK_CHECK_INTERVAL_MS, MIN_RETRY_DELAY_MS } from './constants'
 import type { TokenInfo } from './token'
 
-/** A delay `setTimeout` can take: never negative, never past 2^31−1 ms (which would fire at once). */
-export const clampDelay = (ms: number): number => Math.min(Math.max(ms, 0), MAX_TIMER_DELAY_MS)
+/**
+ * A timer delay: never negative, and never past CLOCK_CHECK_INTERVAL_MS, so the clock is re-read
+ * after a sleep that fired no event (which also keeps far below setTimeout's 2^31−1 ms limit).
+ */
+export const clampDelay = (ms: number): number => Math.min(Math.max(ms, 0), CLOCK_CHECK_INTERVAL_MS)
 
 /**
- * Places a token's times on the local clock. `iat` and the response's `Date` header are both
- * server time; the later one is the best estimate of "server now" when the response arrived,
- * so a client clock hours off, or a token the backend cached, still expires at the right moment.
+ * Places a token's times on the local clock, never later than they really are. `iat` and the
+ * response's `Date` header are server time, whole seconds, no earlier than a second before the
+ * server answered; the later one, counted from when the request *started*, minus that second,
+ * bounds the expiry from below. So a client clock hours off, a token the backend cached, request
+ * latency and second-resolution claims can only make a token expire a little early, never late.
  */
-export function placeOnLocalClock(info: TokenInfo, receivedAt: number, serverTime = NaN): TokenInfo {
+export function placeOnLocalClock(info: TokenInfo, startedAt: number, serverTime = NaN): TokenInfo {
   const serverNow = Math.max(info.issuedAt ?? -Infinity, serverTime || -Infinity)
-  const offset = serverNow > -Infinity ? receivedAt - serverNow : 0
+  const offset = serverNow > -Infinity ? startedAt - serverNow - 1000 : 0
   const shift = (time?: number) => time && time + offset
   return { ...info, expiresAt: shift(info.expiresAt), issuedAt: shift(info.issuedAt) }
 }
@@ -45,13 +50,13 @@ export interface RetryPolicy {
 
 /**
  * Delay before retry number `attempt` (0 for the first): full jitter over a floor,
- * `floor + random · min(maxDelay − floor, baseDelay·2^attempt)` with `MIN_REFRESH_INTERVAL_MS`
+ * `floor + random · min(maxDelay − floor, baseDelay·2^attempt)` with `MIN_RETRY_DELAY_MS`
  * as the floor, and never sooner than the server's `Retry-After`.
  */
 export function retryDelay(attempt: number, { baseDelay, maxDelay }: RetryPolicy, random: () => number, retryAfter = 0): number {
   // The exponent stops growing long before 2^1024, where 0 · Infinity would be NaN.
-  const spread = Math.max(0, Math.min(maxDelay - MIN_REFRESH_INTERVAL_MS, baseDelay * 2 ** Math.min(attempt, 32)))
-  return Math.max(MIN_REFRESH_INTERVAL_MS + random() * spread, retryAfter)
+  const spread = Math.max(0, Math.min(maxDelay - MIN_RETRY_DELAY_MS, baseDelay * 2 ** Math.min(attempt, 32)))
+  return Math.max(MIN_RETRY_DELAY_MS + random() * spread, retryAfter)
 }
 
 /** `Retry-After` as ms from `now`: delta-seconds or an HTTP date; undefined for anything else. */

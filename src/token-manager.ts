@@ -67,7 +67,7 @@ export interface TokenManager {
   start(): Promise<TokenInfo>
   /** A token that is valid now. Waits for a fetch rather than hand out an expired one; starts the manager if needed. */
   getToken(): Promise<string>
-  /** Fetches a new token now, sharing a request already in flight. */
+  /** Fetches a new token now, sharing a request already in flight. Resumes after `unauthenticated`; rejects with `stopped` after `stop()`. */
   refresh(): Promise<TokenInfo>
   /** The token held now, or undefined once it expired. */
   readonly current: TokenInfo | undefined
@@ -122,15 +122,16 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   let lastError: TokenManagerError | undefined
   let failures = 0
   let nextFetchAt = 0
+  let lastFetchAt = -Infinity
   let reason: RefreshReason = 'start'
   let timer: unknown
   let status: TokenStatus = 'idle'
   let waiters: Waiter[] = []
   let unsubscribe: Array<() => void> = []
   let channel: ChannelLike | undefined
-  // Peers were asked for a token since the last fetch; the lock could not be had in time.
+  // Peers were asked for a token since the last fetch; waits for the lock that timed out in a row.
   let asked = false
-  let lockStuck = false
+  let lockMisses = 0
 
   const post = (message: CrossTabMessage) => channel?.postMessage(message)
   const share = ({ token, expiresAt, issuedAt }: TokenInfo) => post({ type: 'token', token, expiresAt, issuedAt })
@@ -190,7 +191,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     failures = nextFetchAt = 0
     lastError = undefined
     reason = 'start'
-    lockStuck = false
+    lockMisses = 0
     unsubscribe = [visibility.subscribe(tick), online.subscribe(tick)]
     channel = crossTab === false ? undefined : createChannel(channelName)
     if (channel) channel.onmessage = ({ data }) => receive(data)
@@ -221,7 +222,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       }
       const user = current?.userId ?? userId
       if ((user !== undefined && info.userId !== user) || !isValid(info) || (current && !(info.expiresAt! > current.expiresAt!))) return
-      accept(info, clock.now(), true)
+      accept(info, true)
       tick()
     }
   }
@@ -235,7 +236,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         current = undefined
         emit('expired', expired)
       }
-      if (!controller && now >= nextFetchAt && online.isOnline()) {
+      // No two automatic fetches closer than the floor, whatever woke us; start() and refresh() are asked for.
+      const dueAt = reason === 'manual' || reason === 'start' ? nextFetchAt : Math.max(nextFetchAt, lastFetchAt + MIN_REFRESH_INTERVAL_MS)
+      if (!controller && now >= dueAt && online.isOnline()) {
         // Before asking the backend, ask the other tabs: one of them may hold a fresh token.
         // Without Web Locks, a random extra wait lets the first tab's token reach the others in time.
         if (channel && !asked && reason !== 'manual') {
@@ -245,7 +248,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         } else void fetchNow()
       }
       clock.clearTimeout(timer)
-      const wakeAt = Math.min(controller || !online.isOnline() ? Infinity : nextFetchAt, current?.expiresAt ?? Infinity)
+      const wakeAt = Math.min(controller || !online.isOnline() ? Infinity : dueAt, current?.expiresAt ?? Infinity)
       if (state === 'running' && wakeAt < Infinity) timer = clock.setTimeout(tick, clampDelay(wakeAt - now))
     }
     const error = waiters[0] && blocker()
@@ -254,24 +257,33 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     if (next !== status) emit('status', (status = next))
   }
 
-  // One tab fetches per cycle: the one holding the lock. The others wait for it, at most one request
-  // timeout (what bounds the holder too), then re-check: the holder has usually shared its token by
-  // then. A lock still held after that is orphaned (a frozen tab): the next fetch goes without it.
+  // One tab fetches per cycle: the one holding the lock. The others wait, then re-check: the holder
+  // has usually shared its token by then. A holder keeps the lock at most one request timeout, so a
+  // wait of two covers the holder and the next in line. A lock missed twice in a row is orphaned (a
+  // frozen tab): the next fetch goes without it.
   async function fetchNow() {
     const ctrl = (controller = new AbortController())
     asked = false
-    if (!channel || !locks || lockStuck) return request(ctrl)
-    const waiting = clock.setTimeout(() => ctrl.abort(), timeout)
+    if (!channel || !locks || lockMisses > 1) return request(ctrl)
+    const waiting = clock.setTimeout(() => ctrl.abort(), 2 * timeout)
+    const askedAt = clock.now()
     const got = await locks
       .request(channelName, { signal: ctrl.signal }, async () => {
         clock.clearTimeout(waiting)
-        // Auth0's double-check: a peer's token may have arrived while we waited.
+        // We waited for another tab: its token was sent before its lock was released, but messages
+        // and locks travel separately. Give it a moment to arrive, then Auth0's double-check.
+        if (clock.now() > askedAt) {
+          await new Promise<void>((resolve) => {
+            const grace = clock.setTimeout(resolve, PEER_REPLY_MS)
+            ctrl.signal.addEventListener('abort', () => (clock.clearTimeout(grace), resolve()))
+          })
+        }
         if (ctrl === controller && !(nextFetchAt > clock.now())) await request(ctrl)
         return true
       })
       .catch(() => false)
     clock.clearTimeout(waiting)
-    lockStuck = !got
+    lockMisses = got ? 0 : lockMisses + 1
     if (ctrl !== controller) return
     controller = undefined
     tick()
@@ -279,7 +291,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   async function request(ctrl: AbortController) {
     const { signal } = ctrl
-    const startedAt = clock.now()
+    const startedAt = (lastFetchAt = clock.now())
     emit('refreshing', { reason })
     if (ctrl !== controller) return // stopped by a handler
     const timeoutId = clock.setTimeout(() => ctrl.abort(new TokenManagerError('timeout', `No answer within ${timeout} ms.`)), timeout)
@@ -288,7 +300,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       // The race also ends a fetchToken() that ignores its signal.
       const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', reject))
       const fetched = await Promise.race([source(signal), aborted])
-      result = placeOnLocalClock(fetched.info, clock.now(), fetched.serverTime)
+      result = placeOnLocalClock(fetched.info, startedAt, fetched.serverTime)
     } catch (error) {
       result = toTokenManagerError(signal.aborted ? signal.reason : error, clock.now())
     }
@@ -296,11 +308,11 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     if (ctrl !== controller) return // stopped meanwhile
     controller = undefined
     if (result instanceof TokenManagerError) fail(result)
-    else accept(result, startedAt)
+    else accept(result)
     tick()
   }
 
-  function accept(info: TokenInfo, startedAt: number, fromPeer?: boolean) {
+  function accept(info: TokenInfo, fromPeer?: boolean) {
     const now = clock.now()
     const found = diagnose(info, { features, userId, now, refreshMargin })
     if (isValid(info)) {
@@ -309,8 +321,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       failures = 0
       lastError = undefined
       reason = 'scheduled'
-      // The floor keeps a token that is due on arrival from being fetched in a hot loop.
-      nextFetchAt = Math.max(refreshTime(info.expiresAt, now, refreshMargin, () => tokenFraction(info.token)), startedAt + MIN_REFRESH_INTERVAL_MS)
+      nextFetchAt = refreshTime(info.expiresAt, now, refreshMargin, () => tokenFraction(info.token))
       if (!fromPeer) share(info)
       emit('token', info)
       settle(undefined, info)
@@ -355,6 +366,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     start: () => ensure(true),
     getToken: async () => (await ensure(false)).token,
     refresh() {
+      // Only start() brings a stopped manager back: a stray refresh() (say, after a 401) must not.
+      if (state === 'stopped') return wait()
       if (state !== 'running') begin()
       // A request in flight is shared; otherwise one starts now.
       reason = 'manual'

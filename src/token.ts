@@ -48,7 +48,8 @@ export function decodeToken(jwt: string): TokenInfo {
     cause = error // its message can quote the payload, so it stays out of ours
   }
   const { exp, iat, scope, tenant_id } = claims ?? {}
-  if (typeof claims !== 'object' || !claims || Array.isArray(claims) || ![exp, iat].every((time) => time === undefined || Number.isFinite(time))) {
+  // Times must stay finite in milliseconds too: exp: 1e308 is a number, but not a moment.
+  if (typeof claims !== 'object' || !claims || Array.isArray(claims) || ![exp, iat].every((time) => time === undefined || (typeof time === 'number' && Number.isFinite(time * 1000)))) {
     throw new TokenManagerError('invalid-token', 'Not a JWT, or its exp or iat is not a number.', { cause })
   }
   const scopes = typeof scope === 'string' ? scope.split(/\s+/).filter(Boolean) : []

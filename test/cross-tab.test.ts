@@ -94,11 +94,11 @@ describe('cross-tab', () => {
     await startAll(a, b)
     const answer: Array<(response: Response) => void> = []
     backend.reply(() => new Promise<Response>((resolve) => answer.push(resolve)))
+    // b's refresh comes due while a holds the lock: b waits for a's token instead of fetching.
+    vi.setSystemTime(Date.now() + HOUR - 30 * SECOND)
     const refreshing = a.refresh()
     await settle()
     expect(locks.held.has(CHANNEL)).toBe(true)
-    // b's refresh comes due while a holds the lock: b waits for a's token instead of fetching.
-    vi.setSystemTime(Date.now() + HOUR - 30 * SECOND)
     b.wake()
     await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
     // b waits for the lock instead of fetching.
@@ -123,12 +123,15 @@ describe('cross-tab', () => {
     await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
     expect(locks.waited).toEqual([CHANNEL])
     expect(backend.requests).toHaveLength(2)
-    // a's request times out and frees the lock; b gets it, finds no new token and fetches.
+    // a's request times out and frees the lock; b gets it, gives a's token a moment to arrive,
+    // finds none and fetches.
     await vi.advanceTimersByTimeAsync(DEFAULT_TIMEOUT_MS - PEER_REPLY_MS)
+    expect(backend.requests).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
     expect(backend.requests).toHaveLength(3)
     await settle()
     expect(a.current?.token).toBe(b.current?.token)
-    expect(b.current!.expiresAt).toBe(Date.now() + HOUR)
+    expect(b.current!.expiresAt).toBe(Date.now() + HOUR - SECOND)
   })
 
   it('gives a tab that waited long for the lock a full request timeout of its own', async () => {
@@ -141,13 +144,14 @@ describe('cross-tab', () => {
     await settle()
     b.wake()
     // b waits almost the whole timeout for a's lock, then its own request takes 3 s: still fine.
-    await vi.advanceTimersByTimeAsync(DEFAULT_TIMEOUT_MS + 3 * SECOND)
+    await vi.advanceTimersByTimeAsync(DEFAULT_TIMEOUT_MS + 3 * SECOND + PEER_REPLY_MS)
     expect(backend.requests).toHaveLength(3)
-    expect(b.current!.expiresAt).toBeGreaterThan(Date.now() + HOUR - 2 * SECOND)
+    // Counted from when b's request started, 3 s ago, a second early.
+    expect(b.current!.expiresAt).toBe(Date.now() + HOUR - 4 * SECOND)
     expect(b.status).toBe('ready')
   })
 
-  it('takes over at once when the tab holding the lock closes mid-refresh', async () => {
+  it('takes over within PEER_REPLY_MS when the tab holding the lock closes mid-refresh', async () => {
     const [a, b] = [tab(), tab()]
     await startAll(a, b)
     backend.reply('hang')
@@ -157,11 +161,12 @@ describe('cross-tab', () => {
     b.wake()
     await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
     expect(backend.requests).toHaveLength(2)
-    // Closing the tab aborts its request and gives the lock back.
+    // Closing the tab aborts its request and gives the lock back: b takes over a moment later.
+    await vi.advanceTimersByTimeAsync(20)
     a.stop()
-    await settle()
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
     expect(backend.requests).toHaveLength(3)
-    expect(b.current!.expiresAt).toBe(Date.now() + HOUR)
+    expect(b.current!.expiresAt).toBe(Date.now() + HOUR - SECOND)
   })
 
   it('re-checks after getting the lock: a token that arrived meanwhile means no request', async () => {
@@ -169,27 +174,59 @@ describe('cross-tab', () => {
       // A lock granted a little later, as navigator.locks does, in a separate task.
       locks: { request: async (name, options, callback) => (await new Promise((resolve) => setTimeout(resolve, 10)), locks.request(name, options, callback)) },
     })
+    // Ask the peers, get the lock 10 ms later (so: a grace moment), fetch.
     const started = manager.start()
-    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS + 10)
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS + 10 + PEER_REPLY_MS)
     await started
     vi.setSystemTime(Date.now() + HOUR - 30 * SECOND)
     manager.wake()
     await vi.advanceTimersByTimeAsync(PEER_REPLY_MS + 5)
     // The lock is on its way; another tab's fresh token arrives first.
-    channels.inject(CHANNEL, { type: 'token', token: courierJwt(), expiresAt: Date.now() + HOUR, issuedAt: Date.now() })
-    await vi.advanceTimersByTimeAsync(10)
+    const sharedExpiry = Date.now() + HOUR
+    channels.inject(CHANNEL, { type: 'token', token: courierJwt(), expiresAt: sharedExpiry, issuedAt: Date.now() })
+    await vi.advanceTimersByTimeAsync(5 + PEER_REPLY_MS + 1)
     expect(locks.granted).toHaveLength(2)
     expect(backend.requests).toHaveLength(1)
-    expect(manager.current!.expiresAt).toBe(Date.now() - 10 + HOUR)
+    expect(manager.current!.expiresAt).toBe(sharedExpiry)
   })
 
-  it('fetches without a lock no one gives back (a frozen tab), after one request timeout', async () => {
+  it('waits a moment after a contended lock, so a token shared just before its release is adopted, not fetched again', async () => {
+    const [a, b] = [tab(), tab()]
+    await startAll(a, b)
+    // The lock reaches b before a's message does (they travel separately in a browser).
+    let answer!: (response: Response) => void
+    backend.reply(() => new Promise<Response>((resolve) => (answer = resolve)))
+    vi.setSystemTime(Date.now() + HOUR - 30 * SECOND)
+    a.refresh().catch(() => {})
+    await settle()
+    b.wake()
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    expect(locks.waited).toEqual([CHANNEL])
+    // a answers and releases; b is granted the lock at once, a's token arrives 50 ms later.
+    await vi.advanceTimersByTimeAsync(20) // a's request takes a moment
+    const fresh = courierJwt()
+    const held = b.current!.token
+    channels.open.forEach((channel) => {
+      if (channel.onmessage && channel.name === CHANNEL) {
+        const deliver = channel.onmessage
+        channel.onmessage = (event) => void setTimeout(() => deliver(event), 50)
+      }
+    })
+    answer(tokenResponse(fresh))
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    expect(b.current!.token).not.toBe(held)
+    expect(backend.requests).toHaveLength(2)
+  })
+
+  it('fetches without a lock no one gives back (a frozen tab), after waiting for it twice', async () => {
     locks.orphan(CHANNEL)
     const alone = tab()
     const started = alone.start()
-    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS + DEFAULT_TIMEOUT_MS - 1)
+    // Ask the peers, wait two request timeouts for the lock; again; then ask once more and go without it.
+    const bypassAt = 3 * PEER_REPLY_MS + 2 * 2 * DEFAULT_TIMEOUT_MS
+    await vi.advanceTimersByTimeAsync(bypassAt - 1)
     expect(backend.requests).toHaveLength(0)
-    await vi.advanceTimersByTimeAsync(1 + PEER_REPLY_MS)
+    await vi.advanceTimersByTimeAsync(1)
     expect((await started).userId).toBe('alice')
     expect(backend.requests).toHaveLength(1)
     locks.held.clear()

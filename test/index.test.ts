@@ -5,11 +5,12 @@ import type { Diagnosis, Feature, TokenEvents, TokenInfo, TokenManager, TokenMan
 describe('the root entry', () => {
   it('exports the public API and nothing else', () => {
     expect(Object.keys(api).sort()).toEqual([
+      'CLOCK_CHECK_INTERVAL_MS',
       'DEFAULT_REFRESH_MARGIN_MS',
       'DEFAULT_RETRY',
       'DEFAULT_TIMEOUT_MS',
-      'MAX_TIMER_DELAY_MS',
       'MIN_REFRESH_INTERVAL_MS',
+      'MIN_RETRY_DELAY_MS',
       'SCOPES',
       'TokenManagerError',
       'createTokenManager',
@@ -21,10 +22,11 @@ describe('the root entry', () => {
 
   it('documents its defaults as constants', () => {
     expect(api.DEFAULT_REFRESH_MARGIN_MS).toBe(120_000)
-    expect(api.MIN_REFRESH_INTERVAL_MS).toBe(5_000)
+    expect(api.MIN_REFRESH_INTERVAL_MS).toBe(1_000)
+    expect(api.MIN_RETRY_DELAY_MS).toBe(5_000)
     expect(api.DEFAULT_TIMEOUT_MS).toBe(10_000)
     expect(api.DEFAULT_RETRY).toEqual({ limit: 3, baseDelay: 1_000, maxDelay: 120_000 })
-    expect(api.MAX_TIMER_DELAY_MS).toBe(2 ** 31 - 1)
+    expect(api.CLOCK_CHECK_INTERVAL_MS).toBe(60_000)
   })
 })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MAX_TIMER_DELAY_MS, MIN_REFRESH_INTERVAL_MS } from '../src/constants'
+import { CLOCK_CHECK_INTERVAL_MS, MIN_RETRY_DELAY_MS } from '../src/constants'
 import { clampDelay, parseRetryAfter, placeOnLocalClock, refreshTime, retryDelay, tokenFraction } from '../src/schedule'
 import type { TokenInfo } from '../src/token'
 import { makeJwt } from './helpers/jwt'
@@ -19,6 +19,7 @@ const tokenInfo = (issuedAt: number | undefined, expiresAt: number | undefined):
   scopes: ['user_id:alice'],
 })
 
+const SECOND = 1000
 const always = (value: number) => () => value
 
 describe('clampDelay', () => {
@@ -27,84 +28,86 @@ describe('clampDelay', () => {
     { ms: 1_500, delay: 1_500 },
     { ms: -1, delay: 0 },
     { ms: -Infinity, delay: 0 },
-    { ms: 2_147_483_647, delay: 2_147_483_647 },
-    { ms: 2_147_483_648, delay: 2_147_483_647 },
-    { ms: 30 * 24 * HOUR, delay: 2_147_483_647 },
-    { ms: Infinity, delay: 2_147_483_647 },
+    { ms: 60_000, delay: 60_000 },
+    { ms: 60_001, delay: 60_000 },
+    { ms: 30 * 24 * HOUR, delay: 60_000 },
+    { ms: Infinity, delay: 60_000 },
   ])('turns $ms ms into a timer delay of $delay ms', ({ ms, delay }) => {
     expect(clampDelay(ms)).toBe(delay)
   })
 
-  it('caps at MAX_TIMER_DELAY_MS, 2^31 - 1', () => {
-    expect(MAX_TIMER_DELAY_MS).toBe(2 ** 31 - 1)
+  it('caps at CLOCK_CHECK_INTERVAL_MS, far below setTimeout’s 2^31 − 1 ms', () => {
+    expect(CLOCK_CHECK_INTERVAL_MS).toBe(60_000)
+    expect(CLOCK_CHECK_INTERVAL_MS).toBeLessThan(2 ** 31 - 1)
   })
 })
 
 describe('placeOnLocalClock', () => {
+  // Times are counted from when the request started, a second early: iat and Date are whole seconds.
   it.each([
     { clock: 'an hour fast', skew: HOUR },
     { clock: 'an hour slow', skew: -HOUR },
     { clock: 'right', skew: 0 },
   ])('places expiry on the local clock when the client clock is $clock', ({ skew }) => {
-    const receivedAt = SERVER_NOW + skew
+    const startedAt = SERVER_NOW + skew
     const info = tokenInfo(SERVER_NOW, SERVER_NOW + HOUR)
 
-    const placed = placeOnLocalClock(info, receivedAt, SERVER_NOW)
+    const placed = placeOnLocalClock(info, startedAt, SERVER_NOW)
 
-    expect(placed.issuedAt).toBe(receivedAt)
-    expect(placed.expiresAt).toBe(receivedAt + HOUR)
+    expect(placed.issuedAt).toBe(startedAt - SECOND)
+    expect(placed.expiresAt).toBe(startedAt + HOUR - SECOND)
   })
 
   it('keeps only the remaining life of a token the backend cached for 50 minutes', () => {
-    const receivedAt = SERVER_NOW + 7_000 // client clock 7 s fast
+    const startedAt = SERVER_NOW + 7_000 // client clock 7 s fast
     const info = tokenInfo(SERVER_NOW - 50 * MINUTE, SERVER_NOW + 10 * MINUTE)
 
-    const placed = placeOnLocalClock(info, receivedAt, SERVER_NOW)
+    const placed = placeOnLocalClock(info, startedAt, SERVER_NOW)
 
-    expect(placed.expiresAt).toBe(receivedAt + 10 * MINUTE)
-    expect(placed.issuedAt).toBe(receivedAt - 50 * MINUTE)
+    expect(placed.expiresAt).toBe(startedAt + 10 * MINUTE - SECOND)
+    expect(placed.issuedAt).toBe(startedAt - 50 * MINUTE - SECOND)
   })
 
   it.each([
     { header: 'NaN (unparseable Date header)', serverTime: NaN },
     { header: 'undefined (no Date header)', serverTime: undefined },
   ])('uses iat as server time when the Date header is $header', ({ serverTime }) => {
-    const receivedAt = SERVER_NOW - 2 * HOUR
+    const startedAt = SERVER_NOW - 2 * HOUR
     const info = tokenInfo(SERVER_NOW, SERVER_NOW + HOUR)
 
-    const placed = placeOnLocalClock(info, receivedAt, serverTime)
+    const placed = placeOnLocalClock(info, startedAt, serverTime)
 
-    expect(placed.issuedAt).toBe(receivedAt)
-    expect(placed.expiresAt).toBe(receivedAt + HOUR)
+    expect(placed.issuedAt).toBe(startedAt - SECOND)
+    expect(placed.expiresAt).toBe(startedAt + HOUR - SECOND)
   })
 
   it('uses iat when it is later than the Date header', () => {
-    const receivedAt = SERVER_NOW + 3 * HOUR
+    const startedAt = SERVER_NOW + 3 * HOUR
     const info = tokenInfo(SERVER_NOW, SERVER_NOW + HOUR)
 
-    const placed = placeOnLocalClock(info, receivedAt, SERVER_NOW - 5 * MINUTE) // backend clock behind Courier's
+    const placed = placeOnLocalClock(info, startedAt, SERVER_NOW - 5 * MINUTE) // backend clock behind Courier's
 
-    expect(placed.expiresAt).toBe(receivedAt + HOUR)
+    expect(placed.expiresAt).toBe(startedAt + HOUR - SECOND)
   })
 
   it('uses the Date header for a token without iat', () => {
-    const receivedAt = SERVER_NOW + HOUR
+    const startedAt = SERVER_NOW + HOUR
     const info = tokenInfo(undefined, SERVER_NOW + 30 * MINUTE)
 
-    const placed = placeOnLocalClock(info, receivedAt, SERVER_NOW)
+    const placed = placeOnLocalClock(info, startedAt, SERVER_NOW)
 
-    expect(placed.expiresAt).toBe(receivedAt + 30 * MINUTE)
+    expect(placed.expiresAt).toBe(startedAt + 30 * MINUTE - SECOND)
     expect(placed.issuedAt).toBeUndefined()
   })
 
   it('keeps expiresAt undefined for a token without exp and still shifts issuedAt', () => {
-    const receivedAt = SERVER_NOW + HOUR
+    const startedAt = SERVER_NOW + HOUR
     const info = tokenInfo(SERVER_NOW - MINUTE, undefined)
 
-    const placed = placeOnLocalClock(info, receivedAt, SERVER_NOW)
+    const placed = placeOnLocalClock(info, startedAt, SERVER_NOW)
 
     expect(placed.expiresAt).toBeUndefined()
-    expect(placed.issuedAt).toBe(receivedAt - MINUTE)
+    expect(placed.issuedAt).toBe(startedAt - MINUTE - SECOND)
   })
 
   it('leaves the times alone when neither iat nor the Date header is known', () => {
@@ -124,7 +127,7 @@ describe('placeOnLocalClock', () => {
 
     expect(info).toEqual(before)
     expect(placed).not.toBe(info)
-    expect(placed).toEqual({ ...before, issuedAt: SERVER_NOW + HOUR, expiresAt: SERVER_NOW + 2 * HOUR })
+    expect(placed).toEqual({ ...before, issuedAt: SERVER_NOW + HOUR - SECOND, expiresAt: SERVER_NOW + 2 * HOUR - SECOND })
   })
 })
 
@@ -183,8 +186,8 @@ describe('retryDelay', () => {
     expect(retryDelay(5_000, policy, always(1))).toBe(120_000)
   })
 
-  it('has a floor of MIN_REFRESH_INTERVAL_MS, five seconds', () => {
-    expect(MIN_REFRESH_INTERVAL_MS).toBe(5_000)
+  it('has a floor of MIN_RETRY_DELAY_MS, five seconds', () => {
+    expect(MIN_RETRY_DELAY_MS).toBe(5_000)
   })
 
   it.each([0, 1, 3, 10, 50])('waits exactly the 5 s floor on attempt %i when random() is 0', (attempt) => {
@@ -270,5 +273,26 @@ describe('tokenFraction', () => {
     expect(new Set(fractions).size).toBe(tokens.length)
     // Each fifth of [0, 1) gets some of 200 tokens.
     for (let fifth = 0; fifth < 5; fifth++) expect(fractions.some((f) => f >= fifth / 5 && f < (fifth + 1) / 5)).toBe(true)
+  })
+})
+
+describe('placeOnLocalClock never places expiry late', () => {
+  it.each([
+    { case: 'a fresh token, fast answer', mintedAfterStart: 0, latency: 20 },
+    { case: 'a fresh token, slow answer', mintedAfterStart: 4_500, latency: 9_000 },
+    { case: 'minted just before a second ticks over', mintedAfterStart: 999, latency: 1_200 },
+  ])('$case', ({ mintedAfterStart, latency }) => {
+    // The server clock runs 37 minutes and 0.4 s ahead of the client's.
+    const skew = 37 * MINUTE + 400
+    for (let startedAt = 1_000_000; startedAt < 1_004_000; startedAt += 137) {
+      const minted = startedAt + mintedAfterStart + skew // server time
+      const iat = Math.floor(minted / 1000) * 1000
+      const info = tokenInfo(iat, iat + HOUR)
+      const answered = Math.floor((startedAt + latency + skew) / 1000) * 1000 // the Date header
+      const realExpiry = iat + HOUR - skew // the moment Courier starts refusing it, on the client's clock
+      const placed = placeOnLocalClock(info, startedAt, answered)
+      expect(placed.expiresAt!).toBeLessThanOrEqual(realExpiry)
+      expect(realExpiry - placed.expiresAt!).toBeLessThanOrEqual(latency + 2 * SECOND)
+    }
   })
 })

@@ -4,8 +4,9 @@ import {
   DEFAULT_REFRESH_MARGIN_MS,
   DEFAULT_RETRY,
   DEFAULT_TIMEOUT_MS,
-  MAX_TIMER_DELAY_MS,
+  CLOCK_CHECK_INTERVAL_MS,
   MIN_REFRESH_INTERVAL_MS,
+  MIN_RETRY_DELAY_MS,
   TokenManagerError,
   type TokenEvents,
   type TokenManager,
@@ -101,7 +102,8 @@ describe('fetching', () => {
     const info = await manager.start()
     expect(info.userId).toBe('alice')
     expect(info.scopes).toEqual(['user_id:alice', 'inbox:read:messages', 'inbox:write:events'])
-    expect(info.expiresAt).toBe(Date.now() + HOUR)
+    // Counted from the request's start, a second early: iat is whole seconds.
+    expect(info.expiresAt).toBe(Date.now() + HOUR - SECOND)
     expect(info.tenantId).toBe('tenant-1')
     expect(manager.current).toBe(info)
     expect(manager.status).toBe('ready')
@@ -215,9 +217,9 @@ describe('scheduling (1)', () => {
     await vi.advanceTimersByTimeAsync(12 * HOUR)
     expect(times.length).toBeGreaterThanOrEqual(12)
     for (const gap of gaps(times)) {
-      // Each token lives an hour from the moment it arrived.
-      expect(gap).toBeGreaterThanOrEqual(HOUR - 1.5 * margin)
-      expect(gap).toBeLessThanOrEqual(HOUR - margin)
+      // Each token lives an hour from the moment its request started, counted a second short.
+      expect(gap).toBeGreaterThanOrEqual(HOUR - SECOND - 1.5 * margin)
+      expect(gap).toBeLessThanOrEqual(HOUR - SECOND - margin)
     }
     // The jitter comes from each token: the moments differ from cycle to cycle.
     expect(new Set(gaps(times)).size).toBeGreaterThan(5)
@@ -243,8 +245,9 @@ describe('scheduling (1)', () => {
     await manager.start()
     await vi.advanceTimersByTimeAsync(HOUR)
     expect(gaps(times)).toHaveLength(1)
-    expect(gaps(times)[0]).toBeGreaterThanOrEqual(HOUR - 1.5 * DEFAULT_REFRESH_MARGIN_MS)
-    expect(gaps(times)[0]).toBeLessThanOrEqual(HOUR - DEFAULT_REFRESH_MARGIN_MS)
+    // The hour is counted a second short (see placeOnLocalClock).
+    expect(gaps(times)[0]).toBeGreaterThanOrEqual(HOUR - SECOND - 1.5 * DEFAULT_REFRESH_MARGIN_MS)
+    expect(gaps(times)[0]).toBeLessThanOrEqual(HOUR - SECOND - DEFAULT_REFRESH_MARGIN_MS)
   })
 
   it('keeps the refresh inside the second half of a token shorter-lived than three margins', async () => {
@@ -273,12 +276,12 @@ describe('clock skew (2)', () => {
     })
     managers.push(manager)
     const info = await manager.start()
-    expect(info.expiresAt).toBe(Date.now() + 10 * MINUTE)
+    expect(info.expiresAt).toBe(Date.now() + 10 * MINUTE - SECOND)
     await vi.advanceTimersByTimeAsync(30 * MINUTE)
-    // 10-minute tokens refreshed 2 to 3 minutes early: every 7 to 8 minutes, never a hot loop.
+    // 10-minute tokens (counted a second short) refreshed 2 to 3 minutes early: every 7 to 8 minutes, never a hot loop.
     expect(gaps(times).length).toBeGreaterThanOrEqual(3)
     for (const gap of gaps(times)) {
-      expect(gap).toBeGreaterThanOrEqual(7 * MINUTE)
+      expect(gap).toBeGreaterThanOrEqual(7 * MINUTE - SECOND)
       expect(gap).toBeLessThanOrEqual(8 * MINUTE)
     }
   })
@@ -290,7 +293,7 @@ describe('clock skew (2)', () => {
     )
     const cached = createTokenManager({ crossTab: false, url: ENDPOINT, fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility() })
     managers.push(cached)
-    expect((await cached.start()).expiresAt).toBe(now + 10 * MINUTE)
+    expect((await cached.start()).expiresAt).toBe(now + 10 * MINUTE - SECOND)
   })
 })
 
@@ -308,12 +311,14 @@ describe('tokens without expiry (3)', () => {
 })
 
 describe('short-lived and expired tokens (4)', () => {
-  it('fetches a token shorter-lived than the margin at most once per MIN_REFRESH_INTERVAL_MS', async () => {
-    const { manager, times, of } = setup({}, { lifetime: 2 })
+  it('refreshes a token shorter-lived than the margin before it expires, at most once per MIN_REFRESH_INTERVAL_MS', async () => {
+    const { manager, times, of, events } = setup({}, { lifetime: 3 })
     await manager.start()
     await vi.advanceTimersByTimeAsync(MINUTE)
     expect(times.length).toBeLessThanOrEqual(MINUTE / MIN_REFRESH_INTERVAL_MS + 1)
     expect(Math.min(...gaps(times))).toBeGreaterThanOrEqual(MIN_REFRESH_INTERVAL_MS)
+    // 3-second tokens, counted a second early from the request start: refreshed at half that, never lapsing.
+    expect(events.filter((event) => event.type === 'expired')).toEqual([])
     expect(of('warning')[0]).toEqual([expect.objectContaining({ code: 'short-lived' })])
   })
 
@@ -323,8 +328,9 @@ describe('short-lived and expired tokens (4)', () => {
     await expect(started).rejects.toMatchObject({ code: 'invalid-token', message: expect.stringContaining('Expired') })
     expect(manager.current).toBeUndefined()
     await vi.advanceTimersByTimeAsync(MINUTE)
-    expect(Math.min(...gaps(times))).toBeGreaterThanOrEqual(MIN_REFRESH_INTERVAL_MS)
-    expect(times.length).toBeLessThanOrEqual(MINUTE / MIN_REFRESH_INTERVAL_MS + 1)
+    // A failure: the retry floor applies, not the refresh floor.
+    expect(Math.min(...gaps(times))).toBeGreaterThanOrEqual(MIN_RETRY_DELAY_MS)
+    expect(times.length).toBeLessThanOrEqual(MINUTE / MIN_RETRY_DELAY_MS + 1)
     expect(of('token')).toEqual([])
     expect(of('warning')[0]![0]).toMatchObject({ code: 'expired' })
   })
@@ -335,7 +341,7 @@ describe('long lifetimes (5)', () => {
     const lifetime = 60 * DAY
     const { manager, times } = setup({}, { lifetime: lifetime / 1000 })
     const info = await manager.start()
-    expect(lifetime).toBeGreaterThan(MAX_TIMER_DELAY_MS)
+    expect(lifetime).toBeGreaterThan(2 ** 31 - 1)
     await vi.advanceTimersByTimeAsync(30 * DAY)
     expect(times).toHaveLength(1)
     await vi.advanceTimersByTimeAsync(info.expiresAt! - 1.5 * DEFAULT_REFRESH_MARGIN_MS - Date.now() - 1)
@@ -357,17 +363,28 @@ describe('sleep and background tabs (6)', () => {
     await settle()
     expect(of('expired')).toEqual([first])
     expect(backend.requests).toHaveLength(2)
-    expect(manager.current!.expiresAt).toBe(Date.now() + HOUR)
+    expect(manager.current!.expiresAt).toBe(Date.now() + HOUR - SECOND)
   })
 
   it('refreshes at once on wake when the refresh came due during sleep', async () => {
     const { manager, backend, visibility, of } = setup()
     await manager.start()
-    vi.setSystemTime(Date.now() + HOUR - SECOND)
+    vi.setSystemTime(Date.now() + HOUR - 2 * SECOND)
     visibility.wake()
     await settle()
     expect(backend.requests).toHaveLength(2)
     expect(of('expired')).toEqual([])
+  })
+
+  it('notices within CLOCK_CHECK_INTERVAL_MS a sleep that ended without any event', async () => {
+    const { manager, backend, of } = setup()
+    const first = await manager.start()
+    // Timers pause while the device sleeps; it wakes on a visible tab: no visibilitychange, no focus.
+    vi.setSystemTime(Date.now() + 2 * HOUR)
+    await vi.advanceTimersByTimeAsync(CLOCK_CHECK_INTERVAL_MS)
+    expect(of('expired')).toEqual([first])
+    expect(backend.requests).toHaveLength(2)
+    expect(manager.current!.expiresAt).toBeGreaterThan(Date.now())
   })
 
   it('getToken() never resolves an expired token, even before any wake-up event', async () => {
@@ -444,7 +461,7 @@ describe('failures (9)', () => {
     await vi.advanceTimersByTimeAsync(MINUTE)
     const info = await started
     const { baseDelay } = DEFAULT_RETRY
-    const expected = [0, 1, 2].map((n) => MIN_REFRESH_INTERVAL_MS + baseDelay * 2 ** n)
+    const expected = [0, 1, 2].map((n) => MIN_RETRY_DELAY_MS + baseDelay * 2 ** n)
     expect(gaps(times)).toEqual(expected)
     expect(of('error').map(({ retryInMs }) => retryInMs)).toEqual(expected)
     expect(of('error').map(({ error }) => [error.code, error.status])).toEqual([
@@ -669,6 +686,17 @@ describe('stop (10)', () => {
     expect(late).not.toHaveBeenCalled()
     expect(of('warning')).toEqual([])
     expect(manager.current).toBeUndefined()
+  })
+
+  it('stays stopped when refresh() or getToken() is called after stop(): only start() restarts', async () => {
+    const { manager, backend, online } = setup()
+    await manager.start()
+    manager.stop()
+    await expect(manager.refresh()).rejects.toMatchObject({ code: 'stopped' })
+    await expect(manager.getToken()).rejects.toMatchObject({ code: 'stopped' })
+    expect(manager.status).toBe('stopped')
+    expect(online.listeners).toBe(0)
+    expect(backend.requests).toHaveLength(1)
   })
 
   it('can start again after stop()', async () => {

@@ -25,6 +25,10 @@ describe('decodeToken', () => {
     expect(decodeToken(makeJwt({ constructor: 'x', scope: 'user_id:a' })).userId).toBe('a')
   })
 
+  it.each([1e306, -1.8e305])('refuses a time that is a number of seconds but not of milliseconds (%d)', (exp) => {
+    expect(() => decodeToken(makeJwt({ scope: 'user_id:a', exp }))).toThrow(TokenManagerError)
+  })
+
   it('accepts an empty signature: it never checks signatures', () => {
     const [header, payload] = makeJwt({ scope: 'user_id:a', exp: 1 }).split('.')
     expect(decodeToken(`${header}.${payload}.`).expiresAt).toBe(1000)

@@ -100,8 +100,9 @@ const isUnauthorized = (error: unknown) =>
   (error as { name?: unknown } | null)?.name === 'CourierRequestError' && (error as { code?: unknown }).code === 401
 
 /**
- * Keeps `courier` signed in with the manager's current token. Returns `disconnect()`, which removes
- * every listener it added and leaves Courier signed in as it is.
+ * Keeps `courier` signed in with the manager's current token, and signed out while there is none:
+ * the user signed out, the token expired before its replacement came, or the manager stopped.
+ * Returns `disconnect()`, which removes every listener it added and leaves Courier as it is.
  */
 export function connect(manager: TokenManager, courier: CourierLike, options: ConnectOptions = {}): () => void {
   const { mode = 'sign-in', userId, inbox, toast, tenantId, apiUrls, showLogs } = options
@@ -114,6 +115,11 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
   let connected = true
   let warnedFallback = false
   let refreshedFor: string | undefined
+  // The last token handed to Courier: only a session we started is ours to end.
+  let handed: string | undefined
+  const signOutIfOurs = () => {
+    if (courier.client && courier.client.options.accessToken === handed) courier.signOut()
+  }
 
   // Reconnects the socket with the new token, then re-attaches the realtime listeners that
   // CourierInboxSocket drops on every close. The old socket must finish closing first: its close
@@ -143,22 +149,29 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
       }
       return false
     }
-    client.options.accessToken = info.token
+    client.options.accessToken = handed = info.token
     client.options.jwt = info.token // courier-js only reads it for warnings
     if (live) reconnect(client, socket!).catch((error: unknown) => warn(`Reconnecting Courier's socket failed: ${String(error)}`))
     return true
   }
 
+  // A token we refuse still ends the session we gave Courier: its token is the previous one, and the
+  // backend has moved on (to another user, or to broken tokens).
+  const refuse = (message: string) => {
+    signOutIfOurs()
+    warn(message)
+  }
+
   const apply = (info: TokenInfo | undefined) => {
     const held = courier.client?.options.accessToken
     if (!info || info.token === held) return
-    if (!info.userId) return warn('Not signing in to Courier: the token has no user_id:<id> scope.')
+    if (!info.userId) return refuse('Not signing in to Courier: the token has no user_id:<id> scope.')
     if (userId !== undefined && info.userId !== userId) {
-      return warn(`Not signing in to Courier: the token is for user "${info.userId}", not "${userId}".`)
+      return refuse(`Not signing in to Courier: the token is for user "${info.userId}", not "${userId}".`)
     }
     // A new user always gets a full sign-in.
     if (mode === 'seamless' && held !== undefined && courier.client!.options.userId === info.userId && swap(info)) return
-    courier.signIn({ ...passThrough, userId: info.userId, jwt: info.token })
+    courier.signIn({ ...passThrough, userId: info.userId, jwt: (handed = info.token) })
   }
 
   const datastoreListener: DatastoreListenerLike = {
@@ -179,6 +192,10 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
     manager.on('unauthenticated', () => {
       if (courier.client) courier.signOut()
     }),
+    // A token that ran out before its replacement came must not be sent: sign out until the next one.
+    // Likewise once the manager stops: it will not replace the token any more.
+    manager.on('expired', signOutIfOurs),
+    manager.on('status', (status) => status === 'stopped' && signOutIfOurs()),
   ]
   inbox?.addDataStoreListener(datastoreListener)
   apply(manager.current)

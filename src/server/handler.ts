@@ -15,7 +15,10 @@ export interface TokenHandlerOptions<Context> extends CourierConnection, Omit<Sc
   /**
    * Tokens are reused per user and scope set while they have at least `minRemaining` ms left, up to
    * `maxEntries` users (the least recently issued go first). `false` issues one per request.
-   * @default { maxEntries: 1000, minRemaining: half the lifetime }
+   * The default keeps reuse to a token's first fifth of life: tabs and devices asking together share
+   * one, while a refresh (which the browser's manager makes with at most three quarters left) always
+   * gets a new token.
+   * @default { maxEntries: 1000, minRemaining: 80% of the lifetime }
    */
   cache?: false | { maxEntries?: number; minRemaining?: number }
   /** Failures worth a look (never with the API key in them). @default console.error */
@@ -63,7 +66,7 @@ export function createTokenHandler<Context = unknown>(options: TokenHandlerOptio
   if (typeof getUserId !== 'function') throw new TypeError('getUserId is required: it returns the signed-in user from your session.')
   const lifetime = lifetimeOf(expiresIn)
   buildScope({ ...options, userId: 'check' }) // bad features or scopes fail now, not per request
-  const { maxEntries = 1000, minRemaining = lifetime / 2 } = cacheOptions || {}
+  const { maxEntries = 1000, minRemaining = lifetime * 0.8 } = cacheOptions || {}
   const cache = new Map<string, IssuedToken>()
   const inFlight = new Map<string, Promise<IssuedToken>>()
   const report = (error: unknown) => {

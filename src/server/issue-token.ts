@@ -89,7 +89,13 @@ export async function issueCourierToken(options: IssueCourierTokenOptions): Prom
     })
     body = await response.text()
   } catch (error) {
-    throw new IssueTokenError('unavailable', `Could not reach Courier at ${base}: ${scrub(String((error as Error)?.message ?? error))}.`)
+    let reason = 'unknown error'
+    try {
+      reason = String((error as Error)?.message ?? error)
+    } catch {
+      // not printable
+    }
+    throw new IssueTokenError('unavailable', `Could not reach Courier at ${base}: ${scrub(reason)}.`)
   }
   const { status } = response
   const detail = scrub(readMessage(body))

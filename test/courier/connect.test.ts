@@ -153,6 +153,32 @@ describe('connect', () => {
     expect(courier.client).toBeUndefined()
   })
 
+  it('signs Courier out when its token expires before a new one arrives, and back in with the next', async () => {
+    const { courier, calls } = fakeCourier()
+    let failing = false
+    const tokens = createTokenManager({
+      crossTab: false,
+      fetchToken: async () => {
+        if (failing) throw Object.assign(new Error('down'), { status: 503 })
+        return courierJwt()
+      },
+      online: fakeOnline(),
+      visibility: fakeVisibility(),
+    })
+    managers.push(tokens)
+    connected(tokens, courier)
+    const first = await tokens.start()
+    failing = true
+    await vi.advanceTimersByTimeAsync(first.expiresAt! - Date.now() - 1)
+    expect(courier.client?.options.accessToken).toBe(first.token)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(calls).toEqual(['signIn alice', 'signOut'])
+    failing = false
+    await vi.advanceTimersByTimeAsync(3 * 60_000)
+    expect(calls).toEqual(['signIn alice', 'signOut', 'signIn alice'])
+    expect(courier.client?.options.accessToken).toBe(tokens.current!.token)
+  })
+
   it('asks for one refresh per token when the Inbox datastore sees a 401', async () => {
     const { courier, calls } = fakeCourier()
     const datastores = fakeDatastores(calls)

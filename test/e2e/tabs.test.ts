@@ -59,20 +59,31 @@ async function watch(pages: Page[], ms: number) {
 }
 
 describe('tabs in Chromium', () => {
-  it('asks the backend once per cycle with 5 tabs, as with 1, and every tab always holds a valid token', async () => {
+  it('asks the backend once per cycle with 5 tabs, and every tab always holds a valid token', async () => {
     const [one, five] = await Promise.all([profile(1), profile(5)])
-    const start = { one: one.session.requests, five: five.session.requests }
     // The 5 tabs opened one after another: only the first asked the backend.
-    expect(start.five).toBe(1)
-    const [gapsOne, gapsFive] = await Promise.all([watch(one.pages, 4 * LIFETIME_MS / 2 + 1_000), watch(five.pages, 4 * LIFETIME_MS / 2 + 1_000)])
-    const cycles = { one: one.session.requests - start.one, five: five.session.requests - start.five }
-    expect(cycles.one).toBeGreaterThanOrEqual(4)
-    expect(cycles.five).toBeLessThanOrEqual(cycles.one + 1)
+    expect(five.session.requests).toBe(1)
+    // Which tokens each tab gets from here on (in the page only: tokens are never logged).
+    for (const page of [...one.pages, ...five.pages]) {
+      await page.evaluate(() => {
+        ;(window as any).seen = []
+        ;(window as any).demo.manager.on('token', (info: { token: string }) => (window as any).seen.push(info.token))
+      })
+    }
+    const start = { one: one.session.requests, five: five.session.requests }
+    const [gapsOne, gapsFive] = await Promise.all([watch(one.pages, 2 * LIFETIME_MS + 1_000), watch(five.pages, 2 * LIFETIME_MS + 1_000)])
+    const requests = { one: one.session.requests - start.one, five: five.session.requests - start.five }
+    const seen = await Promise.all(five.pages.map((page) => page.evaluate(() => (window as any).seen as string[])))
+    const distinct = new Set(seen.flat())
+    console.info(`tabs: 1 tab made ${requests.one} requests, 5 tabs made ${requests.five}, for ${distinct.size} tokens`)
+    // One request per cycle: every request brought a new token, and every tab adopted every one.
+    expect(requests.five).toBeGreaterThanOrEqual(4)
+    expect(requests.five).toBe(distinct.size)
+    for (const tokens of seen) expect(new Set(tokens)).toEqual(distinct)
+    // The cadence is one tab's: the jitter comes from each token, so the counts differ by chance only.
+    expect(requests.five).toBeLessThanOrEqual(requests.one * 1.5 + 1)
     expect(gapsOne + gapsFive).toBe(0)
     for (const page of five.pages) expect((await events(page)).filter((event) => event.type === 'expired')).toEqual([])
-    // Every tab ends up on the same token.
-    const tokens = await Promise.all(five.pages.map((page) => page.evaluate(() => (window as any).demo.manager.current.token as string)))
-    expect(new Set(tokens).size).toBe(1)
     await Promise.all([one.context.close(), five.context.close()])
   })
 

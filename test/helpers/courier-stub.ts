@@ -28,6 +28,8 @@ export interface SocketCall {
   userId: string | null
   socket: WebSocket
   received: Array<{ action: string; data?: unknown }>
+  /** The token had expired when the socket connected: refused. */
+  refused: boolean
 }
 
 const bearer = (request: IncomingMessage) => /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1]
@@ -103,10 +105,10 @@ export async function startCourierStub() {
   const realtime = new WebSocketServer({ server })
   realtime.on('connection', (socket, request) => {
     const url = new URL(request.url ?? '/', 'ws://stub')
-    const call: SocketCall = { token: url.searchParams.get('auth'), userId: url.searchParams.get('userId'), socket, received: [] }
+    const call: SocketCall = { token: url.searchParams.get('auth'), userId: url.searchParams.get('userId'), socket, received: [], refused: isExpired(url.searchParams.get('auth')) }
     sockets.push(call)
     // An expired token is refused, as Courier's realtime server answers the upgrade with 401.
-    if (isExpired(call.token)) return socket.close(4001, 'Unauthorized')
+    if (call.refused) return socket.close(4001, 'Unauthorized')
     socket.on('message', (raw) => {
       const message = JSON.parse(String(raw)) as { tid: string; action: string; data?: unknown }
       call.received.push({ action: message.action, data: message.data })

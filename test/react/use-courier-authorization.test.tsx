@@ -41,15 +41,33 @@ describe('useCourierAuthorization', () => {
     view.unmount()
   })
 
-  it('never goes back to undefined while a refresh is on its way, even past expiry', async () => {
+  it('stays the same string while a refresh is on its way', async () => {
     const seen: Array<string | undefined> = []
     const view = render(<Provider manager={manager} seen={seen} />)
     await acted(() => manager.start())
     const first = manager.current!.token
+    let answer!: (response: Response) => void
+    backend.reply(() => new Promise<Response>((resolve) => (answer = resolve)))
+    const refreshing = manager.refresh()
+    await acted(() => vi.advanceTimersByTimeAsync(0))
+    expect(manager.status).toBe('refreshing')
+    expect(seen.at(-1)).toBe(first)
+    answer(tokenResponse(courierJwt()))
+    await acted(() => refreshing)
+    expect(seen.slice(seen.indexOf(first))).toEqual([...Array(seen.length - seen.indexOf(first) - 1).fill(first), manager.current!.token])
+    view.unmount()
+  })
+
+  it('becomes undefined once the token expired without a replacement, rather than hand out an expired one', async () => {
+    const seen: Array<string | undefined> = []
+    const view = render(<Provider manager={manager} seen={seen} />)
+    await acted(() => manager.start())
+    const expiresAt = manager.current!.expiresAt!
     backend.reply(...Array<Reply>(200).fill(() => jsonResponse({}, { status: 503 })))
-    await acted(() => vi.advanceTimersByTimeAsync(2 * HOUR))
-    expect(manager.current).toBeUndefined()
-    expect(seen.slice(seen.indexOf(first))).toEqual(Array(seen.length - seen.indexOf(first)).fill(first))
+    await acted(() => vi.advanceTimersByTimeAsync(expiresAt - Date.now() - 1))
+    expect(seen.at(-1)).toBe(manager.current!.token)
+    await acted(() => vi.advanceTimersByTimeAsync(1))
+    expect(seen.at(-1)).toBeUndefined()
     view.unmount()
   })
 

@@ -149,8 +149,8 @@ describe('createTokenHandler: cache', () => {
   })
 
   it.each<[string, Options, number, number]>([
-    ['the default: half of 1h', {}, 30 * MINUTE, 3600],
-    ['the default: half of 20m', { expiresIn: '20m' }, 10 * MINUTE, 1200],
+    ['the default: 80% of 1h', {}, 48 * MINUTE, 3600],
+    ['the default: 80% of 20m', { expiresIn: '20m' }, 16 * MINUTE, 1200],
     ['minRemaining 5 min', { cache: { minRemaining: 5 * MINUTE } }, 5 * MINUTE, 3600],
   ])('reuses a token while it has at least minRemaining left (%s)', async (_, options, minRemaining, lifetime) => {
     vi.useFakeTimers({ toFake: ['Date'] })
@@ -169,6 +169,16 @@ describe('createTokenHandler: cache', () => {
     expect(stub.requests).toHaveLength(2)
     expect(await tokenFor(handler, 'alice')).toBe(second)
     expect(stub.requests).toHaveLength(2)
+  })
+
+  it('gives a refreshing browser a new token: its manager refreshes with at most three quarters of the life left', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T0)
+    const handler = handlerWith({ expiresIn: '10s' })
+    const first = await tokenFor(handler, 'alice')
+    // The earliest the manager refreshes a 10-second token: a quarter of its life in.
+    vi.setSystemTime(T0 + 2_500)
+    expect(await tokenFor(handler, 'alice')).not.toBe(first)
   })
 
   it('issues a new token for every request with cache: false', async () => {

@@ -1,0 +1,116 @@
+// A model world for property tests: a backend whose behaviour the test switches, which knows the
+// real expiry of every token it minted, and which counts what is in flight.
+import fc from 'fast-check'
+import { makeJwt } from './jwt'
+
+export type BackendMode =
+  | { kind: 'ok'; lifetime: number | null; skew: number; user: 'alice' | 'mallory'; latency: number }
+  | { kind: 'status'; status: 401 | 403 | 404 | 429 | 500 | 503; retryAfter?: number | undefined; latency: number }
+  | { kind: 'network'; latency: number }
+  | { kind: 'hang' }
+  | { kind: 'malformed'; body: 'html' | 'empty' | 'object' | 'garbage' | 'bad-claims' | 'expired'; latency: number }
+
+const latency = fc.integer({ min: 0, max: 2_000 })
+
+export const backendMode: fc.Arbitrary<BackendMode> = fc.oneof(
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('ok' as const), lifetime: fc.constantFrom(5, 30, 300, 3600, 172_800, null), skew: fc.constantFrom(0, 3_600_000, -3_600_000, 42_123), user: fc.constantFrom('alice' as const, 'alice' as const, 'mallory' as const), latency }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('status' as const), status: fc.constantFrom(500 as const, 503 as const, 429 as const, 404 as const, 401 as const, 403 as const), retryAfter: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }), latency }, { requiredKeys: ['kind', 'status', 'latency'] }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('network' as const), latency }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'hang' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('malformed' as const), body: fc.constantFrom('html' as const, 'empty' as const, 'object' as const, 'garbage' as const, 'bad-claims' as const, 'expired' as const), latency }) },
+)
+
+export function modelBackend(initial: BackendMode = { kind: 'ok', lifetime: 3600, skew: 0, user: 'alice', latency: 50 }) {
+  let mode = initial
+  let minted = 0
+  /** Every token minted, with the moment Courier starts refusing it, on the client's clock. */
+  const expiries = new Map<string, number>()
+  const requests: Array<{ start: number; end?: number }> = []
+  const state = { inFlight: 0, maxInFlight: 0 }
+
+  const answer = (current: BackendMode): unknown => {
+    const now = Date.now()
+    switch (current.kind) {
+      case 'ok': {
+        const iat = Math.floor((now + current.skew) / 1000)
+        const exp = current.lifetime === null ? undefined : iat + current.lifetime
+        const token = makeJwt({ scope: `user_id:${current.user} inbox:read:messages inbox:write:events`, iat, ...(exp === undefined ? {} : { exp }), jti: String(++minted) })
+        expiries.set(token, exp === undefined ? Infinity : exp * 1000 - current.skew)
+        return token
+      }
+      case 'status': {
+        const headers = { get: (name: string) => (name.toLowerCase() === 'retry-after' && current.retryAfter !== undefined ? String(current.retryAfter) : null) }
+        throw Object.assign(new Error(`HTTP ${current.status}`), { status: current.status, response: { status: current.status, headers } })
+      }
+      case 'network':
+        throw new TypeError('Failed to fetch')
+      case 'malformed': {
+        const seconds = Math.floor(now / 1000)
+        if (current.body === 'expired') {
+          // Expired when issued (exp before iat). A token issued long ago cannot be told from one minted
+          // by a server with a slow clock without the Date header: that case is tested in url mode.
+          const token = makeJwt({ scope: 'user_id:alice inbox:read:messages inbox:write:events', iat: seconds, exp: seconds - 60, jti: String(++minted) })
+          expiries.set(token, (seconds - 60) * 1000)
+          return token
+        }
+        return { html: '<!doctype html><title>App</title>', empty: '', object: { nope: 1 }, garbage: 'eyJhbGciOi.not-json.x', 'bad-claims': makeJwt({ scope: 'user_id:alice', exp: 'soon' }) }[current.body]
+      }
+      case 'hang':
+        throw new Error('unreachable')
+    }
+  }
+
+  /** The manager's `fetchToken`: answers per the mode at the time of the request, after its latency. */
+  const fetchToken = ({ signal }: { signal: AbortSignal }) =>
+    new Promise<string>((resolve, reject) => {
+      const current = mode
+      const record: { start: number; end?: number } = { start: Date.now() }
+      requests.push(record)
+      state.maxInFlight = Math.max(state.maxInFlight, ++state.inFlight)
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const done = () => {
+        state.inFlight--
+        record.end = Date.now()
+        signal.removeEventListener('abort', abort)
+      }
+      const abort = () => {
+        clearTimeout(timer)
+        done()
+        reject(signal.reason)
+      }
+      if (signal.aborted) return abort()
+      signal.addEventListener('abort', abort, { once: true })
+      if (current.kind === 'hang') return
+      timer = setTimeout(() => {
+        done()
+        try {
+          resolve(answer(current) as string)
+        } catch (error) {
+          reject(error)
+        }
+      }, current.latency)
+    })
+
+  return {
+    fetchToken,
+    expiries,
+    requests,
+    state,
+    get mode() {
+      return mode
+    },
+    set mode(next: BackendMode) {
+      mode = next
+    },
+  }
+}
+
+export type ModelBackend = ReturnType<typeof modelBackend>
+
+/** Records unhandled promise rejections while a property runs. */
+export function watchUnhandledRejections() {
+  const seen: unknown[] = []
+  const listener = (reason: unknown) => void seen.push(reason)
+  process.on('unhandledRejection', listener)
+  return { seen, stop: () => void process.off('unhandledRejection', listener) }
+}
