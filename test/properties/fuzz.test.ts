@@ -9,7 +9,7 @@ import { parseRetryAfter } from '../../src/schedule'
 import { makeJwt } from '../helpers/jwt'
 
 const SEED = Number(process.env.FC_SEED ?? 20_261_125)
-const RUNS = Number(process.env.FC_RUNS ?? 60) * 20
+const RUNS = Number(process.env.FC_RUNS ?? 200) * 20
 const options = { seed: SEED, numRuns: RUNS }
 
 const base64url = (text: string) => Buffer.from(text).toString('base64url')

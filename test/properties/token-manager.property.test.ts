@@ -20,7 +20,7 @@ import { backendMode, modelBackend, watchUnhandledRejections, type BackendMode }
 import { fakeChannels, fakeLocks } from '../helpers/tabs'
 
 const SEED = Number(process.env.FC_SEED ?? 20_261_125)
-const RUNS = Number(process.env.FC_RUNS ?? 60)
+const RUNS = Number(process.env.FC_RUNS ?? 200)
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
 const EVENTS = ['token', 'refreshing', 'error', 'unauthenticated', 'expired', 'warning', 'status'] as const
