@@ -21,7 +21,7 @@ export type {
 } from './token-manager'
 export type { TokenInfo, CourierClaims } from './token'
 export type { Diagnosis, DiagnosisCode, DiagnoseOptions, Feature } from './diagnose'
-export type { TokenManagerErrorCode } from './errors'
+export type { TokenManagerErrorCode, TokenManagerErrorOptions } from './errors'
 export type { TokenResult, RequestOptions, TokenSourceOptions, UrlSource, FunctionSource } from './fetch-token'
 export type { Clock } from './clock'
 export type { WakeSource, OnlineSource } from './environment'

@@ -364,7 +364,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       return computeStatus()
     },
     start: () => ensure(true),
-    getToken: async () => (await ensure(false)).token,
+    // The hot path: a valid token costs one promise, nothing else.
+    getToken: async () => (isValid(current) ? current : await ensure(false)).token,
     refresh() {
       // Only start() brings a stopped manager back: a stray refresh() (say, after a 401) must not.
       if (state === 'stopped') return wait()
