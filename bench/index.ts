@@ -1,8 +1,8 @@
 // Every benchmark in one run, printed as Markdown. `npm run bench` prints it;
 // `npm run bench -- --write` also writes docs/benchmarks.md.
 import { writeFileSync } from 'node:fs'
-import { bundleSize, getTokenHotPath, handlerCourierCalls, heapOverCycles, idleWakeups, intervalRequestsPerHour, requestsPerHour } from './scenarios'
-import { kB, table } from './table'
+import { bundleSize, getTokenHotPath, handlerCourierCalls, heapOverCycles, heapPerCycle, idleWakeups, intervalRequestsPerHour, requestsPerHourByTabs } from './scenarios'
+import { heapTable, kB, table } from './table'
 
 const MINUTE = 60_000
 const out: string[] = []
@@ -13,7 +13,7 @@ const say = (text = '') => {
 
 say('# Benchmarks')
 say()
-say(`Produced by \`npm run bench -- --write\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}. Simulated scenarios run on a virtual clock and give the same figures on every run; timings (calls per second) depend on the machine.`)
+say(`Produced by \`npm run bench -- --write\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}. Simulated scenarios run on a virtual clock and give the same counts on every run; timings (calls per second) and heap figures depend on the machine and the garbage collector.`)
 
 // 1. Bundle size, measured the way ../shared/anchors.md measured the alternatives.
 say()
@@ -43,12 +43,7 @@ say('## Backend requests per hour')
 say()
 say('One user, tabs opened seconds apart, 150 ms backend latency, default refresh margin (2 min). "setInterval" is the usual hand-written refresher: every tab re-fetches at 80% of the lifetime (it also hands out expired tokens after a sleep and retries nothing). Counted over one simulated hour after a warm-up.')
 say()
-const requestRows: Array<Array<string | number>> = []
-for (const lifetime of [5 * MINUTE, 60 * MINUTE]) {
-  for (const tabs of [1, 2, 4, 8]) {
-    requestRows.push([`${lifetime / MINUTE} min`, tabs, intervalRequestsPerHour(tabs, lifetime), await requestsPerHour(tabs, false, lifetime), await requestsPerHour(tabs, true, lifetime)])
-  }
-}
+const requestRows = (await requestsPerHourByTabs()).map(({ lifetime, tabs, without, shared }) => [`${lifetime / MINUTE} min`, tabs, intervalRequestsPerHour(tabs, lifetime), without, shared])
 say(table(['token lifetime', 'tabs', 'setInterval per tab', 'crossTab: false', 'crossTab: true (default)'], requestRows))
 
 // 3. Timer wake-ups.
@@ -73,11 +68,9 @@ say()
 say('## Heap over 100,000 refresh cycles')
 say()
 const heapRows = await heapOverCycles(100_000, 4)
-const first = heapRows[0]!.heap
-say(table(['cycles', 'heap used after gc', 'since start'], heapRows.map(({ cycles, heap }) => [cycles.toLocaleString('en'), `${(heap / 1024 / 1024).toFixed(2)} MB`, `${((heap - first) / 1024).toFixed(0)} KB`])))
-const half = heapRows[Math.floor(heapRows.length / 2)]!
+say(heapTable(heapRows))
 say()
-say(`A manager with the Courier adapter, 6-second tokens on a virtual clock. Over the second half the heap changes by ${((heapRows.at(-1)!.heap - half.heap) / (heapRows.at(-1)!.cycles - half.cycles)).toFixed(2)} bytes a cycle: flat (collections move it by a few hundred KB either way).`)
+say(`A manager with the Courier adapter, 6-second tokens on a virtual clock. Over the second half the heap changes by ${heapPerCycle(heapRows).toFixed(2)} bytes a cycle: flat (collections move it by a few hundred KB either way).`)
 
 // 6. The server handler.
 say()

@@ -7,12 +7,16 @@ import { createTokenManager, type TokenManager } from '../src/index'
 import { createDevIssuer, createTokenHandler } from '../src/server/index'
 import { fakeCourier } from '../test/helpers/courier-fake'
 import { fakeOnline, fakeVisibility } from '../test/helpers/environment'
-import { courierJwt, makeJwt } from '../test/helpers/jwt'
+import { courierJwt } from '../test/helpers/jwt'
 import { fakeChannels, fakeLocks } from '../test/helpers/tabs'
 import { virtualTime } from './virtual-time'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
+
+// Numbered tokens, not random ones: the refresh jitter comes from the token, so every run repeats the figures.
+let minted = 0
+const token = (issuedAt: number, lifetime: number) => courierJwt({ issuedAt, lifetime, jti: String(++minted) })
 
 /** min+gzip (level 9) of `source` bundled by esbuild for the browser, as ESM, minified; `external` left out. */
 export async function bundleSize(source: string, external: string[] = []): Promise<{ min: number; gzip: number }> {
@@ -45,7 +49,7 @@ export async function requestsPerHour(tabs: number, crossTab: boolean, lifetime:
       fetchToken: async () => {
         if (counting) requests++
         await time.sleep(150)
-        return courierJwt({ issuedAt: time.now, lifetime: lifetime / 1000 })
+        return token(time.now, lifetime / 1000)
       },
       crossTab,
       channel: channels.create,
@@ -81,7 +85,7 @@ export async function idleWakeups(): Promise<number> {
     clock,
     online: fakeOnline(),
     visibility: fakeVisibility(),
-    fetchToken: async () => courierJwt({ issuedAt: time.now, lifetime: 3600 }),
+    fetchToken: async () => token(time.now, 3600),
   })
   await manager.start()
   await time.runUntil(time.now + 2 * MINUTE)
@@ -121,17 +125,13 @@ export async function heapOverCycles(cycles = 100_000, samples = 10) {
   if (!gc) throw new Error('Run with node --expose-gc.')
   const heap = () => (gc(), gc(), process.memoryUsage().heapUsed)
   const time = virtualTime()
-  let minted = 0
   const manager = createTokenManager({
     crossTab: false,
     clock: time.clock,
     online: fakeOnline(),
     visibility: fakeVisibility(),
     // 6-second tokens: a refresh every 1.25 to 2.5 virtual seconds.
-    fetchToken: async () => {
-      const iat = Math.floor(time.now / 1000)
-      return makeJwt({ scope: 'user_id:alice inbox:read:messages inbox:write:events', iat, exp: iat + 6, jti: String(++minted) })
-    },
+    fetchToken: async () => token(time.now, 6),
   })
   const { courier } = fakeCourier()
   const disconnect = connect(manager, courier, { mode: 'seamless' })
@@ -148,6 +148,24 @@ export async function heapOverCycles(cycles = 100_000, samples = 10) {
   }
   manager.stop()
   disconnect()
+  return rows
+}
+
+/** Heap change per cycle over the second half of heapOverCycles' samples (the first half warms up). */
+export function heapPerCycle(rows: Array<{ cycles: number; heap: number }>): number {
+  const middle = rows[Math.floor(rows.length / 2)]!
+  const last = rows.at(-1)!
+  return (last.heap - middle.heap) / (last.cycles - middle.cycles)
+}
+
+/** Backend requests per hour for 1, 2, 4 and 8 tabs, with 5- and 60-minute tokens, with cross-tab sharing and without. */
+export async function requestsPerHourByTabs() {
+  const rows: Array<{ lifetime: number; tabs: number; without: number; shared: number }> = []
+  for (const lifetime of [5 * MINUTE, 60 * MINUTE]) {
+    for (const tabs of [1, 2, 4, 8]) {
+      rows.push({ lifetime, tabs, without: await requestsPerHour(tabs, false, lifetime), shared: await requestsPerHour(tabs, true, lifetime) })
+    }
+  }
   return rows
 }
 

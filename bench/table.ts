@@ -7,3 +7,12 @@ export function table(header: string[], rows: Array<Array<string | number>>): st
 }
 
 export const kB = (bytes: number) => `${(bytes / 1000).toFixed(2)} kB`
+
+/** heapOverCycles' samples as a table: heap after gc, and its change since the first sample. */
+export function heapTable(rows: Array<{ cycles: number; heap: number }>): string {
+  const first = rows[0]!.heap
+  return table(
+    ['cycles', 'heap used after gc', 'since start'],
+    rows.map(({ cycles, heap }) => [cycles.toLocaleString('en'), `${(heap / 1024 / 1024).toFixed(2)} MB`, `${((heap - first) / 1024).toFixed(0)} KB`]),
+  )
+}

@@ -1,16 +1,9 @@
 // Backend requests per hour for 1, 2, 4 and 8 tabs of one user, with cross-tab sharing and without.
 // Run: npm run bench:tabs
-import { requestsPerHour } from './scenarios'
+import { requestsPerHourByTabs } from './scenarios'
 import { table } from './table'
 
 const MINUTE = 60_000
-const rows: Array<Array<string | number>> = []
-for (const lifetime of [5 * MINUTE, 60 * MINUTE]) {
-  for (const tabs of [1, 2, 4, 8]) {
-    const without = await requestsPerHour(tabs, false, lifetime)
-    const shared = await requestsPerHour(tabs, true, lifetime)
-    rows.push([`${lifetime / MINUTE} min`, tabs, without, shared, `${(without / shared).toFixed(1)}×`])
-  }
-}
+const rows = (await requestsPerHourByTabs()).map(({ lifetime, tabs, without, shared }) => [`${lifetime / MINUTE} min`, tabs, without, shared, `${(without / shared).toFixed(1)}×`])
 console.log('Backend requests per hour, one user, default refresh margin (2 min), 150 ms backend latency\n')
 console.log(table(['token lifetime', 'tabs', 'crossTab: false', 'crossTab: true', 'fewer requests'], rows))

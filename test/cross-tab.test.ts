@@ -61,6 +61,19 @@ afterEach(() => {
 })
 
 describe('cross-tab', () => {
+  /** Two tabs: a's refresh hangs while holding the lock, and b, woken when its refresh is due, waits for that lock. */
+  async function bWaitsForAHangingRefresh() {
+    const [a, b] = [tab(), tab()]
+    await startAll(a, b)
+    backend.reply('hang')
+    vi.setSystemTime(Date.now() + HOUR - 20 * SECOND)
+    a.refresh().catch(() => {})
+    await settle()
+    b.wake()
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    return [a, b] as const
+  }
+
   it('asks its peers before the backend: a tab that opens adopts the token another tab holds', async () => {
     const first = tab()
     const [info] = await startAll(first)
@@ -113,14 +126,7 @@ describe('cross-tab', () => {
   })
 
   it('takes over when the tab that was fetching hangs: its lock ends with its request timeout', async () => {
-    const [a, b] = [tab(), tab()]
-    await startAll(a, b)
-    backend.reply('hang')
-    vi.setSystemTime(Date.now() + HOUR - 20 * SECOND)
-    a.refresh().catch(() => {})
-    await settle()
-    b.wake()
-    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    const [a, b] = await bWaitsForAHangingRefresh()
     expect(locks.waited).toEqual([CHANNEL])
     expect(backend.requests).toHaveLength(2)
     // a's request times out and frees the lock; b gets it, gives a's token a moment to arrive,
@@ -152,14 +158,7 @@ describe('cross-tab', () => {
   })
 
   it('takes over within PEER_REPLY_MS when the tab holding the lock closes mid-refresh', async () => {
-    const [a, b] = [tab(), tab()]
-    await startAll(a, b)
-    backend.reply('hang')
-    vi.setSystemTime(Date.now() + HOUR - 20 * SECOND)
-    a.refresh().catch(() => {})
-    await settle()
-    b.wake()
-    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    const [a, b] = await bWaitsForAHangingRefresh()
     expect(backend.requests).toHaveLength(2)
     // Closing the tab aborts its request and gives the lock back: b takes over a moment later.
     await vi.advanceTimersByTimeAsync(20)

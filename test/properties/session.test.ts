@@ -1,10 +1,13 @@
-// A day in the life: 24 simulated hours, 5-minute tokens, a backend failing 20% of requests.
+// A day in the life: 24 simulated hours, 5-minute tokens, a backend failing 20% of requests;
+// and the heap over many refresh cycles.
+import v8 from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { afterEach, beforeEach, expect, it, vi } from 'vitest'
 import { connect } from '../../src/courier/connect'
 import { createTokenManager } from '../../src/index'
 import { fakeCourier } from '../helpers/courier-fake'
 import { fakeOnline, fakeVisibility } from '../helpers/environment'
-import { makeJwt } from '../helpers/jwt'
+import { courierJwt, makeJwt } from '../helpers/jwt'
 
 const HOUR = 3_600_000
 
@@ -73,5 +76,37 @@ it('holds a valid token every second of 24 hours with 5-minute tokens and a back
   // 1 / 0.8 requests on average: at most 720 × 1.25 = 900. No storm.
   expect(requests).toBeLessThanOrEqual(((24 * HOUR) / 120_000) * 1.25)
   expect(requests).toBeGreaterThanOrEqual((24 * HOUR) / 180_000)
+  expect(vi.getTimerCount()).toBe(0)
+}, 120_000)
+
+it('keeps the heap flat over 20,000 refresh cycles with the Courier adapter', async () => {
+  // A leak of one TokenInfo, listener or timer a cycle would be about a kilobyte a cycle: 20 MB here.
+  v8.setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const heap = () => (gc(), gc(), process.memoryUsage().heapUsed)
+  let cycles = 0
+  const manager = createTokenManager({
+    crossTab: false,
+    online: fakeOnline(),
+    visibility: fakeVisibility(),
+    // 6-second tokens: a refresh every 1.25 to 2.5 seconds.
+    fetchToken: async () => courierJwt({ lifetime: 6 }),
+  })
+  manager.on('token', () => cycles++)
+  const { courier } = fakeCourier()
+  const disconnect = connect(manager, courier, { mode: 'seamless' })
+  manager.start().catch(() => {})
+  const runCycles = async (count: number) => {
+    for (const target = cycles + count; cycles < target; ) await vi.advanceTimersByTimeAsync(60_000)
+  }
+  await runCycles(2_000) // warm-up: JIT, the fake clock's bookkeeping
+  const before = heap()
+  const counted = cycles
+  await runCycles(20_000)
+  const perCycle = (heap() - before) / (cycles - counted)
+  manager.stop()
+  disconnect()
+  console.info(`heap over ${cycles - counted} refresh cycles: ${perCycle.toFixed(1)} bytes a cycle`)
+  expect(perCycle).toBeLessThan(100)
   expect(vi.getTimerCount()).toBe(0)
 }, 120_000)

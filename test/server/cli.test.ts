@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { decodeToken } from '../../src/token'
-import { startCourierApiStub, type CourierApiStub } from '../helpers/courier-api-stub'
+import { startCourierApiStub, STUB_API_KEY, type CourierApiStub } from '../helpers/courier-api-stub'
 import { courierJwt } from '../helpers/jwt'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -105,7 +105,7 @@ describe('courier-token issue --dev', () => {
 })
 
 describe('courier-token issue through Courier', () => {
-  const courier = () => ({ COURIER_API_KEY: 'sk_test_valid', COURIER_BASE_URL: stub.baseUrl })
+  const courier = () => ({ COURIER_API_KEY: STUB_API_KEY, COURIER_BASE_URL: stub.baseUrl })
 
   it('posts one request with the key from COURIER_API_KEY and prints Courier’s token', async () => {
     const { code, stdout, stderr } = await run(['issue', '--user', 'alice'], { env: courier() })
@@ -151,7 +151,7 @@ describe('courier-token usage errors', () => {
     ['an unknown command', ['frobnicate'], {}, 'Unknown command "frobnicate".', ''],
     ['an unknown flag', ['issue', '--user', 'alice', '--dev', '--bogus'], {}, "'--bogus'", 'issue '],
     ['an unknown feature', ['issue', '--user', 'alice', '--dev', '--features', 'chat'], {}, 'Unknown feature "chat"', 'issue '],
-    ['an unknown region', ['issue', '--user', 'alice', '--region', 'mars'], { COURIER_API_KEY: 'sk_test_valid' }, '--region is us or eu.', 'issue '],
+    ['an unknown region', ['issue', '--user', 'alice', '--region', 'mars'], { COURIER_API_KEY: STUB_API_KEY }, '--region is us or eu.', 'issue '],
     ['two tokens to inspect', ['inspect', 'a.b.c', 'd.e.f'], {}, 'Give one token.', 'inspect '],
   ])('exits 2 for %s', async (_, args, env, message, command) => {
     const { code, stdout, stderr } = await run(args, { env: { ...env, COURIER_BASE_URL: stub.baseUrl } })

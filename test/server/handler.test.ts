@@ -5,10 +5,9 @@ import { IssueTokenError } from '../../src/server/errors'
 import { createTokenHandler, toNodeHandler } from '../../src/server/handler'
 import type { NodeContext, TokenHandlerOptions } from '../../src/server/handler'
 import { decodeToken } from '../../src/token'
-import { startCourierApiStub, type CourierApiStub } from '../helpers/courier-api-stub'
+import { startCourierApiStub, STUB_API_KEY as KEY, type CourierApiStub } from '../helpers/courier-api-stub'
 import { makeJwt } from '../helpers/jwt'
 
-const KEY = 'sk_test_valid'
 const SESSION = 'x-test-session'
 const URL_ = 'http://app.test/api/courier-token'
 const T0 = Date.UTC(2030, 0, 1, 12, 0, 0)

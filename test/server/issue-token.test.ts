@@ -5,10 +5,9 @@ import { IssueTokenError } from '../../src/server/errors'
 import { COURIER_API_URLS, DEFAULT_EXPIRES_IN, issueCourierToken } from '../../src/server/issue-token'
 import type { IssueCourierTokenOptions } from '../../src/server/issue-token'
 import { decodeToken } from '../../src/token'
-import { startCourierApiStub, type CourierApiStub } from '../helpers/courier-api-stub'
+import { startCourierApiStub, STUB_API_KEY as KEY, type CourierApiStub } from '../helpers/courier-api-stub'
 import { courierJwt } from '../helpers/jwt'
 
-const KEY = 'sk_test_valid'
 const WRONG_KEY = 'sk_test_wrong'
 const INBOX = 'user_id:alice inbox:read:messages inbox:write:events'
 
