@@ -236,9 +236,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         current = undefined
         emit('expired', expired)
       }
-      // No two automatic fetches closer than the floor, whatever woke us; start() and refresh() are asked for.
-      const dueAt = reason === 'manual' || reason === 'start' ? nextFetchAt : Math.max(nextFetchAt, lastFetchAt + MIN_REFRESH_INTERVAL_MS)
-      if (!controller && now >= dueAt && online.isOnline()) {
+      if (!controller && now >= nextFetchAt && online.isOnline()) {
         // Before asking the backend, ask the other tabs: one of them may hold a fresh token.
         // Without Web Locks, a random extra wait lets the first tab's token reach the others in time.
         if (channel && !asked && reason !== 'manual') {
@@ -248,7 +246,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         } else void fetchNow()
       }
       clock.clearTimeout(timer)
-      const wakeAt = Math.min(controller || !online.isOnline() ? Infinity : dueAt, current?.expiresAt ?? Infinity)
+      const wakeAt = Math.min(controller || !online.isOnline() ? Infinity : nextFetchAt, current?.expiresAt ?? Infinity)
       if (state === 'running' && wakeAt < Infinity) timer = clock.setTimeout(tick, clampDelay(wakeAt - now))
     }
     const error = waiters[0] && blocker()
@@ -321,7 +319,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       failures = 0
       lastError = undefined
       reason = 'scheduled'
-      nextFetchAt = refreshTime(info.expiresAt, now, refreshMargin, () => tokenFraction(info.token))
+      // A token that lives shorter than the margin is refreshed at half its life, but no two fetches closer than the floor.
+      nextFetchAt = Math.max(refreshTime(info.expiresAt, now, refreshMargin, () => tokenFraction(info.token)), lastFetchAt + MIN_REFRESH_INTERVAL_MS)
       if (!fromPeer) share(info)
       emit('token', info)
       settle(undefined, info)
@@ -342,9 +341,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       emit('unauthenticated', { error })
       return
     }
-    // No retries are spent while offline: going online starts the next fetch.
+    // No retries are spent while offline: going online starts the next fetch, after the floor (a flapping network is no hot loop).
     const retryInMs = online.isOnline() ? retryDelay(failures++, retry, Math.random, error.retryAfter) : undefined
-    nextFetchAt = clock.now() + (retryInMs ?? 0)
+    nextFetchAt = clock.now() + (retryInMs ?? MIN_REFRESH_INTERVAL_MS)
     reason = 'retry'
     emit('error', { error, retryInMs })
   }

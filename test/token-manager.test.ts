@@ -443,6 +443,20 @@ describe('offline (7)', () => {
     expect(manager.status).toBe('ready')
   })
 
+  it('waits out the floor when the network flaps back at once, so flapping is no hot loop', async () => {
+    const { manager, backend, online } = setup()
+    reply(backend, () => {
+      online.set(false)
+      throw new TypeError('Failed to fetch')
+    })
+    await expect(manager.start()).rejects.toMatchObject({ code: 'network' })
+    online.set(true)
+    await vi.advanceTimersByTimeAsync(MIN_REFRESH_INTERVAL_MS - 1)
+    expect(backend.requests).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(backend.requests).toHaveLength(2)
+  })
+
   it('rejects getToken() at once while offline without a valid token', async () => {
     const { manager, online, backend } = setup()
     online.set(false)
