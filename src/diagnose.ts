@@ -39,28 +39,30 @@ export interface DiagnoseOptions {
   refreshMargin?: number | undefined
 }
 
-const seconds = (ms: number) => `${Math.round(ms / 1000)} s`
-const FIX = ' to the scope of your Issue Token call.'
-
-/** @internal The checks on a decoded token; the manager runs them with skew-corrected times. */
+/**
+ * @internal The checks on a decoded token; the manager runs them with skew-corrected times.
+ * Both callers have already passed `features` through assertFeatures.
+ */
 export function diagnose(info: TokenInfo, options: DiagnoseOptions = {}): Diagnosis[] {
   const { features = ['inbox'], userId, now = Date.now(), refreshMargin = DEFAULT_REFRESH_MARGIN_MS } = options
   const { expiresAt, issuedAt = NaN, userId: tokenUser, scopes } = info
   const found: Diagnosis[] = []
-  const add = (code: DiagnosisCode, message: string, extra?: object) => found.push({ code, message, ...extra })
-  assertFeatures(features)
+  const add = (code: DiagnosisCode, message: string) => found.push({ code, message })
 
   if (expiresAt === undefined) add('no-expiry', 'No exp claim, so it is never refreshed: issue it with expires_in, e.g. "1h".')
-  else if (expiresAt <= now) add('expired', `Expired ${seconds(now - expiresAt)} ago: fetch a new token.`)
-  else if (expiresAt - issuedAt < 2 * refreshMargin) add('short-lived', `Lives ${seconds(expiresAt - issuedAt)}, under twice refreshMargin: issue it with a longer expires_in.`)
-  if (!tokenUser) add('missing-user', `No user_id:<id> scope, so Courier cannot tell whose messages to show. Add it${FIX}`)
+  else if (expiresAt <= now) add('expired', `Expired ${Math.round((now - expiresAt) / 1000)} s ago: fetch a new token.`)
+  else if (expiresAt - issuedAt < 2 * refreshMargin) add('short-lived', `Lives ${Math.round((expiresAt - issuedAt) / 1000)} s, under twice refreshMargin: issue it with a longer expires_in.`)
+  if (!tokenUser) add('missing-user', 'No user_id:<id> scope, so Courier cannot tell whose messages to show. Add it to the scope of your Issue Token call.')
   else if (userId !== undefined && tokenUser !== userId) add('user-mismatch', `For user ${tokenUser}, not ${userId}: issue it for the signed-in user.`)
   for (const feature of features) {
     const missing = SCOPES[feature].filter((scope) => !scopes.includes(scope))
-    if (missing[0]) add('missing-scope', `${feature} needs ${missing.join(' ')}, or it shows nothing. Add them${FIX}`, { feature, scopes: missing })
+    if (missing[0]) {
+      found.push({ code: 'missing-scope', message: `${feature} needs ${missing.join(' ')}, or it shows nothing. Add them to the scope of your Issue Token call.`, feature, scopes: missing })
+    }
   }
   return found
 }
+
 /**
  * Explains in plain words what is wrong with a token before Courier shows an empty inbox:
  * expired, no expiry, too short-lived, missing scopes, no user or the wrong user.
@@ -69,13 +71,12 @@ export function diagnose(info: TokenInfo, options: DiagnoseOptions = {}): Diagno
  */
 export function diagnoseToken(jwt: string, options?: DiagnoseOptions): Diagnosis[] {
   assertFeatures(options?.features) // a programming error, even for a bad token
-  let info: TokenInfo
   try {
-    info = decodeToken(jwt)
+    return diagnose(decodeToken(jwt), options)
   } catch (error) {
+    // decodeToken's invalid-token error: diagnose itself throws nothing once the features are checked.
     return [{ code: 'invalid-token', message: (error as Error).message }]
   }
-  return diagnose(info, options)
 }
 
 /** @internal Throws a TypeError naming the valid features, at the call site that passed a wrong one. */

@@ -8,9 +8,10 @@ export interface OnlineSource extends WakeSource {
   isOnline(): boolean
 }
 
-// `window` is looked up on subscribe, so importing the package touches nothing and SSR is safe.
+// `window` is looked up on subscribe, so importing the package touches nothing and SSR is safe
+// (`globalThis.window` is undefined in Node and workers).
 const listen = (types: string[]) => (listener: () => void) => {
-  const target = typeof window === 'undefined' ? undefined : window
+  const target = globalThis.window
   for (const type of types) target?.addEventListener(type, listener)
   return () => {
     for (const type of types) target?.removeEventListener(type, listener)
@@ -25,6 +26,6 @@ export const pageVisibility: WakeSource = { subscribe: listen(['visibilitychange
 
 /** `navigator.onLine` is only trusted when it says offline; no navigator counts as online. */
 export const networkStatus: OnlineSource = {
-  isOnline: () => typeof navigator === 'undefined' || navigator.onLine !== false,
+  isOnline: () => globalThis.navigator?.onLine !== false,
   subscribe: listen(['online', 'offline']),
 }

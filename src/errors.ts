@@ -23,7 +23,7 @@ export class TokenManagerError extends Error {
   /** Milliseconds the endpoint asked us to wait (`Retry-After`). */
   declare readonly retryAfter?: number | undefined
 
-  constructor(code: TokenManagerErrorCode, message: string, options: TokenManagerErrorOptions = {}) {
+  constructor(code: TokenManagerErrorCode, message: string, options?: TokenManagerErrorOptions) {
     super(message, options)
     Object.assign(this, options, { name: 'TokenManagerError', code })
   }
