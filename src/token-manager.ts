@@ -197,7 +197,11 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     if (channel) channel.onmessage = ({ data }) => receive(data)
   }
 
-  const detach = () => {
+  // Signed out or stopped: no request, token, timer or listener outlives it.
+  const halt = (next: 'unauthenticated' | 'stopped') => {
+    state = next
+    controller?.abort()
+    controller = current = undefined
     for (const off of unsubscribe.splice(0)) off()
     clock.clearTimeout(timer)
     channel?.close()
@@ -236,7 +240,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         current = undefined
         emit('expired', expired)
       }
-      if (!controller && now >= nextFetchAt && online.isOnline()) {
+      // The expired handler may have stopped us.
+      if (state === 'running' && !controller && now >= nextFetchAt && online.isOnline()) {
         // Before asking the backend, ask the other tabs: one of them may hold a fresh token.
         // Without Web Locks, a random extra wait lets the first tab's token reach the others in time.
         if (channel && !asked && reason !== 'manual') {
@@ -258,16 +263,19 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   // One tab fetches per cycle: the one holding the lock. The others wait, then re-check: the holder
   // has usually shared its token by then. A holder keeps the lock at most one request timeout, so a
   // wait of two covers the holder and the next in line. A lock missed twice in a row is orphaned (a
-  // frozen tab): the next fetch goes without it.
+  // frozen tab): the next fetch goes without it, the one after waits for it once more.
   async function fetchNow() {
     const ctrl = (controller = new AbortController())
     asked = false
-    if (!channel || !locks || lockMisses > 1) return request(ctrl)
+    const orphaned = lockMisses > 1
+    if (orphaned) lockMisses = 1
+    if (!channel || !locks || orphaned) return request(ctrl)
     const waiting = clock.setTimeout(() => ctrl.abort(), 2 * timeout)
     const askedAt = clock.now()
-    const got = await locks
+    await locks
       .request(channelName, { signal: ctrl.signal }, async () => {
         clock.clearTimeout(waiting)
+        lockMisses = 0 // granted: only misses in a row count
         // We waited for another tab: its token was sent before its lock was released, but messages
         // and locks travel separately. Give it a moment to arrive, then Auth0's double-check.
         if (clock.now() > askedAt) {
@@ -277,11 +285,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
           })
         }
         if (ctrl === controller && !(nextFetchAt > clock.now())) await request(ctrl)
-        return true
       })
-      .catch(() => false)
+      .catch(() => lockMisses++) // gave up waiting, or stopped
     clock.clearTimeout(waiting)
-    lockMisses = got ? 0 : lockMisses + 1
     if (ctrl !== controller) return
     controller = undefined
     tick()
@@ -333,11 +339,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   function fail(error: TokenManagerError) {
     lastError = error
     if (error.code === 'unauthenticated') {
-      state = 'unauthenticated'
-      current = undefined
       // The backend said so (a status), not a peer: tell the other tabs.
       if (error.status) post({ type: 'signed-out' })
-      detach()
+      halt('unauthenticated')
       emit('unauthenticated', { error })
       return
     }
@@ -380,12 +384,10 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       return () => emitter.off(type, handler)
     },
     off: emitter.off,
+    // Calling it again is harmless: nothing is left to abort, clear or settle, and the status stays.
     stop() {
-      if (state === 'stopped') return
-      state = 'stopped'
-      controller?.abort()
-      controller = current = lastError = undefined
-      detach()
+      halt('stopped')
+      lastError = undefined
       tick()
     },
   }

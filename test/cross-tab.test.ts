@@ -231,6 +231,57 @@ describe('cross-tab', () => {
     locks.held.clear()
   })
 
+  it('counts only lock waits missed in a row: a lock granted in between starts the count again', async () => {
+    const [alone] = [tab()]
+    await startAll(alone)
+    // Missed once, then granted.
+    locks.orphan(CHANNEL)
+    const first = alone.refresh()
+    await vi.advanceTimersByTimeAsync(2 * DEFAULT_TIMEOUT_MS)
+    locks.release(CHANNEL)
+    await first
+    await settle() // the lock is released after the token is shared
+    expect(backend.requests).toHaveLength(2)
+    // Missed once more: not orphaned yet, so it waits a second time before going without the lock.
+    locks.orphan(CHANNEL)
+    const second = alone.refresh()
+    await vi.advanceTimersByTimeAsync(2 * 2 * DEFAULT_TIMEOUT_MS - 1)
+    expect(backend.requests).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(1)
+    await second
+    expect(backend.requests).toHaveLength(3)
+    expect(locks.granted).toHaveLength(2)
+    locks.held.clear()
+  })
+
+  it('tries the lock again after going without it once: an orphaned lock is not given up for good', async () => {
+    locks.orphan(CHANNEL)
+    const alone = tab()
+    const started = alone.start()
+    await vi.advanceTimersByTimeAsync(3 * PEER_REPLY_MS + 2 * 2 * DEFAULT_TIMEOUT_MS)
+    await started
+    expect(locks.granted).toHaveLength(0)
+    // The frozen tab is gone: the next fetch takes the lock again.
+    locks.held.clear()
+    await alone.refresh()
+    expect(locks.granted).toEqual([CHANNEL])
+    expect(backend.requests).toHaveLength(2)
+  })
+
+  it('drops a request in flight when another tab signs the user out', async () => {
+    const [a] = [tab()]
+    await startAll(a)
+    backend.reply(() => new Promise<Response>((resolve) => setTimeout(() => resolve(tokenResponse(courierJwt())), 2 * SECOND)))
+    const refreshed = a.refresh()
+    await settle()
+    channels.inject(CHANNEL, { type: 'signed-out' })
+    await expect(refreshed).rejects.toMatchObject({ code: 'unauthenticated' })
+    await vi.advanceTimersByTimeAsync(2 * SECOND)
+    expect(backend.requests.at(-1)!.signal.aborted).toBe(true)
+    expect(a.events).toEqual(['token', 'unauthenticated'])
+    expect([a.status, a.current]).toEqual(['unauthenticated', undefined])
+  })
+
   it('keeps getToken() independent of the lock: a valid token is answered at once', async () => {
     const [a] = await startAll(tab())
     locks.orphan(CHANNEL)

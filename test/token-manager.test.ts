@@ -675,6 +675,18 @@ describe('stop (10)', () => {
     expect(manager.status).toBe('ready')
   })
 
+  it('fetches nothing when an expired handler stops the manager', async () => {
+    const { manager, backend, visibility, of } = setup()
+    await manager.start()
+    manager.on('expired', () => manager.stop())
+    vi.setSystemTime(Date.now() + 2 * HOUR) // slept past expiry
+    visibility.wake()
+    await settle()
+    expect(of('expired')).toHaveLength(1)
+    expect(backend.requests).toHaveLength(1)
+    expect(manager.status).toBe('stopped')
+  })
+
   it('survives a handler that throws, and reports the error', async () => {
     const report = vi.spyOn(console, 'error').mockImplementation(() => {})
     const { manager, times } = setup()
@@ -714,10 +726,11 @@ describe('stop (10)', () => {
   })
 
   it('can start again after stop()', async () => {
-    const { manager, backend } = setup()
+    const { manager, backend, of } = setup()
     await manager.start()
     manager.stop()
     manager.stop()
+    expect(of('status')).toEqual(['loading', 'ready', 'stopped'])
     expect((await manager.start()).userId).toBe('alice')
     expect(backend.requests).toHaveLength(2)
   })
