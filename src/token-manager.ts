@@ -141,8 +141,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     // The debug logger goes first, like a handler, and never sees a token.
     const logged = (event: unknown) => log?.(type, (event as TokenInfo).token ? { ...(event as TokenInfo), token: '[redacted]' } : event)
     for (const handler of [logged, ...handlers]) {
-      // A handler may stop the manager; the rest then hear nothing.
-      if (state === 'stopped' && type !== 'status') return
+      // A handler may stop the manager; the rest then hear nothing. A handler may change the status
+      // (stop(), refresh()): the rest have just heard the new one and must not hear the old one after it.
+      if (type === 'status' ? event !== status : state === 'stopped') return
       try {
         handler(event)
       } catch (error) {
@@ -179,8 +180,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     return promise
   }
 
-  const settle = (error?: TokenManagerError, info?: TokenInfo) => {
-    for (const [resolve, reject] of waiters.splice(0)) error ? reject(error) : resolve(info!)
+  const settle = (error?: TokenManagerError, info?: TokenInfo, settled = waiters.splice(0)) => {
+    for (const [resolve, reject] of settled) error ? reject(error) : resolve(info!)
   }
 
   // `now >= undefined` is false: a token without expiry stays valid.
@@ -296,6 +297,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   async function request(ctrl: AbortController) {
     const { signal } = ctrl
     const startedAt = (lastFetchAt = clock.now())
+    const held = current
     emit('refreshing', { reason })
     if (ctrl !== controller) return // stopped by a handler
     const timeoutId = clock.setTimeout(() => ctrl.abort(new TokenManagerError('timeout', `No answer within ${timeout} ms.`)), timeout)
@@ -311,8 +313,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     clock.clearTimeout(timeoutId)
     if (ctrl !== controller) return // stopped meanwhile
     controller = undefined
-    if (result instanceof TokenManagerError) fail(result)
-    else accept(result)
+    if (!(result instanceof TokenManagerError)) accept(result)
+    // A peer's token adopted meanwhile makes a failure moot (not a sign-out): no error, no retry.
+    else if (result.code === 'unauthenticated' || current === held || !isValid(current)) fail(result)
     tick()
   }
 
@@ -328,8 +331,11 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       // A token that lives shorter than the margin is refreshed at half its life, but no two fetches closer than the floor.
       nextFetchAt = Math.max(refreshTime(info.expiresAt, now, refreshMargin, () => tokenFraction(info.token)), lastFetchAt + MIN_REFRESH_INTERVAL_MS)
       if (!fromPeer) share(info)
+      // This token answers the callers waiting for it, not those a handler adds (a refresh() from a
+      // token handler waits for the fetch it started); a handler that stops the manager rejects them.
+      const waiting = waiters.splice(0)
       emit('token', info)
-      settle(undefined, info)
+      settle(state === 'running' ? undefined : blocker(), info, waiting)
     } else {
       fail(new TokenManagerError('invalid-token', found[0]!.message)) // the 'expired' diagnosis comes first
     }

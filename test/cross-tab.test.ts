@@ -282,6 +282,30 @@ describe('cross-tab', () => {
     expect([a.status, a.current]).toEqual(['unauthenticated', undefined])
   })
 
+  it('does not report or retry a failed request once a peer’s fresh token arrived while it was in flight', async () => {
+    // Without Web Locks (or with an orphaned one bypassed), two tabs' requests can overlap.
+    const manager = tab({ locks: null })
+    const errors: unknown[] = []
+    manager.on('error', (event) => errors.push(event))
+    const started = manager.start()
+    await vi.advanceTimersByTimeAsync(11 * PEER_REPLY_MS)
+    const info = await started
+    backend.reply(() => new Promise<Response>((resolve) => setTimeout(() => resolve(jsonResponse({}, { status: 503 })), 2 * SECOND)))
+    const refreshed = manager.refresh()
+    await settle()
+    const fresh = courierJwt({ lifetime: 7200 })
+    channels.inject(CHANNEL, { type: 'token', token: fresh, expiresAt: Date.now() + 2 * HOUR, issuedAt: Date.now() })
+    expect((await refreshed).token).toBe(fresh)
+    const requests = backend.requests.length
+    await vi.advanceTimersByTimeAsync(2 * SECOND)
+    expect(manager.current!.token).toBe(fresh)
+    expect(manager.current!.token).not.toBe(info.token)
+    expect(errors).toEqual([])
+    expect(manager.status).toBe('ready')
+    await vi.advanceTimersByTimeAsync(HOUR)
+    expect(backend.requests).toHaveLength(requests)
+  })
+
   it('keeps getToken() independent of the lock: a valid token is answered at once', async () => {
     const [a] = await startAll(tab())
     locks.orphan(CHANNEL)

@@ -9,6 +9,7 @@ import {
   MIN_RETRY_DELAY_MS,
   TokenManagerError,
   type TokenEvents,
+  type TokenInfo,
   type TokenManager,
   type TokenManagerOptions,
   type UrlSource,
@@ -151,6 +152,18 @@ describe('fetching', () => {
     expect(manager.current).toBe(second)
     expect(backend.requests).toHaveLength(2)
     expect(of('refreshing').at(-1)).toEqual({ reason: 'manual' })
+  })
+
+  it('resolves a refresh() called from a token handler with the token it fetched, not the one being handled', async () => {
+    const { manager, backend } = setup()
+    let refreshed: Promise<TokenInfo> | undefined
+    // E.g. a handler that finds a token lacking something and asks for another.
+    manager.on('token', () => void (refreshed ??= manager.refresh()))
+    const first = await manager.start()
+    const second = await refreshed!
+    expect(backend.requests).toHaveLength(2)
+    expect(second.token).not.toBe(first.token)
+    expect(second).toBe(manager.current)
   })
 
   it('sends the request options, calling a headers function on every request', async () => {
@@ -733,6 +746,18 @@ describe('stop (10)', () => {
     expect(of('status')).toEqual(['loading', 'ready', 'stopped'])
     expect((await manager.start()).userId).toBe('alice')
     expect(backend.requests).toHaveLength(2)
+  })
+
+  it('never tells a later status handler a status older than the one it already heard', async () => {
+    const { manager } = setup()
+    // One handler stops the manager once it is ready; the next one keeps the last status it heard (a UI label).
+    manager.on('status', (status) => status === 'ready' && manager.stop())
+    const heard: string[] = []
+    manager.on('status', (status) => heard.push(status))
+    await manager.start().catch(() => {})
+    expect(manager.status).toBe('stopped')
+    expect(heard.at(-1)).toBe('stopped')
+    expect(heard).toEqual(['loading', 'stopped'])
   })
 
   it('on() returns an unsubscribe function and off() removes a handler', async () => {

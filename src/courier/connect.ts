@@ -164,11 +164,15 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
 
   const apply = (info: TokenInfo | undefined) => {
     const held = courier.client?.options.accessToken
-    if (!info || info.token === held) return
+    if (!info) return
+    // Courier holds the manager's own token: an earlier adapter on this manager handed it (a remount,
+    // StrictMode, new options). The session is ours to end, and the token is checked like any other.
+    if (info.token === held) handed = held
     if (!info.userId) return refuse('Not signing in to Courier: the token has no user_id:<id> scope.')
     if (userId !== undefined && info.userId !== userId) {
       return refuse(`Not signing in to Courier: the token is for user "${info.userId}", not "${userId}".`)
     }
+    if (info.token === held) return
     // A new user always gets a full sign-in.
     if (mode === 'seamless' && held !== undefined && courier.client!.options.userId === info.userId && swap(info)) return
     courier.signIn({ ...passThrough, userId: info.userId, jwt: (handed = info.token) })

@@ -179,6 +179,42 @@ describe('connect', () => {
     expect(courier.client?.options.accessToken).toBe(tokens.current!.token)
   })
 
+  it('signs out on expiry a session an earlier adapter started with the same manager (a remount)', async () => {
+    const { courier, calls } = fakeCourier()
+    let failing = false
+    const tokens = createTokenManager({
+      crossTab: false,
+      fetchToken: async () => {
+        if (failing) throw Object.assign(new Error('down'), { status: 503 })
+        return courierJwt()
+      },
+      online: fakeOnline(),
+      visibility: fakeVisibility(),
+    })
+    managers.push(tokens)
+    const first = await tokens.start()
+    // The component using the adapter unmounts and mounts again (a route change, StrictMode).
+    connected(tokens, courier)()
+    connected(tokens, courier)
+    failing = true
+    await vi.advanceTimersByTimeAsync(first.expiresAt! - Date.now())
+    expect(calls).toEqual(['signIn alice', 'signOut'])
+    expect(courier.client).toBeUndefined()
+  })
+
+  it('refuses, and signs Courier out of, the previous user’s token when reconnected for another user', async () => {
+    const { courier, calls } = fakeCourier()
+    const warnings: string[] = []
+    const { manager: tokens } = manager('alice')
+    await tokens.start()
+    connected(tokens, courier)()
+    // Alice signed out, Bob signed in: the app reconnects with Bob's id while the manager still holds Alice's token.
+    connected(tokens, courier, { userId: 'bob', onWarning: (message) => warnings.push(message) })
+    expect(courier.client).toBeUndefined()
+    expect(calls).toEqual(['signIn alice', 'signOut'])
+    expect(warnings).toEqual(['Not signing in to Courier: the token is for user "alice", not "bob".'])
+  })
+
   it('asks for one refresh per token when the Inbox datastore sees a 401', async () => {
     const { courier, calls } = fakeCourier()
     const datastores = fakeDatastores(calls)

@@ -64,6 +64,20 @@ describe('useCourierSignIn', () => {
     expect(calls).toEqual(['signIn alice'])
   })
 
+  it('signs the previous user out of Courier when userId changes before the manager has a token for the new one', async () => {
+    const { courier, calls } = fakeCourier()
+    const warnings: string[] = []
+    const onWarning = (message: string) => warnings.push(message)
+    const view = render(<App manager={manager} options={{ courier, userId: 'alice', onWarning }} renders={{ count: 0 }} />)
+    await acted(() => manager.start())
+    // Alice signs out of the app and Bob signs in; the manager still holds Alice's token.
+    view.rerender(<App manager={manager} options={{ courier, userId: 'bob', onWarning }} renders={{ count: 0 }} />)
+    expect(calls).toEqual(['signIn alice', 'signOut'])
+    expect(courier.client).toBeUndefined()
+    expect(warnings).toEqual(['Not signing in to Courier: the token is for user "alice", not "bob".'])
+    view.unmount()
+  })
+
   it('refuses a token for another user, with the warning passed in', async () => {
     const { courier, signIns } = fakeCourier()
     const warnings: string[] = []
