@@ -72,6 +72,8 @@ export interface TokenManager {
   /** The token held now, or undefined once it expired. */
   readonly current: TokenInfo | undefined
   readonly status: TokenStatus
+  /** The last failure, the one behind an `error` or `unauthenticated` status; cleared by a token, `start()` and `stop()`. */
+  readonly error: TokenManagerError | undefined
   /** Returns a function that removes the handler. */
   on<K extends keyof TokenEvents>(type: K, handler: (event: TokenEvents[K]) => void): () => void
   off<K extends keyof TokenEvents>(type: K, handler: (event: TokenEvents[K]) => void): void
@@ -192,6 +194,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     failures = nextFetchAt = 0
     lastError = undefined
     reason = 'start'
+    asked = false
     lockMisses = 0
     unsubscribe = [visibility.subscribe(tick), online.subscribe(tick)]
     channel = crossTab === false ? undefined : createChannel(channelName)
@@ -371,6 +374,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     },
     get status() {
       return computeStatus()
+    },
+    get error() {
+      return lastError
     },
     start: () => ensure(true),
     // The hot path: a valid token costs one promise, nothing else.

@@ -86,6 +86,17 @@ describe('cross-tab', () => {
     expect(second.events).toEqual(['token'])
   })
 
+  it('asks its peers again when restarted before they answered (StrictMode runs start, stop, start)', async () => {
+    const first = tab()
+    await startAll(first)
+    const second = tab()
+    second.start().catch(() => {})
+    second.stop()
+    const [adopted] = await startAll(second)
+    expect(adopted!.token).toBe(first.current!.token)
+    expect(backend.requests).toHaveLength(1)
+  })
+
   it('fetches once for many tabs opening together, and once per cycle after that', async () => {
     const five = Array.from({ length: 5 }, () => tab())
     const infos = await startAll(...five)

@@ -8,7 +8,7 @@ export interface TokenManagerSnapshot {
   token: string | undefined
   info: TokenInfo | undefined
   status: TokenStatus
-  /** The last failure since the last token: cleared when a token arrives. */
+  /** The last failure (`manager.error`): cleared when a token arrives, and by `start()` and `stop()`. */
   error: TokenManagerError | undefined
 }
 
@@ -19,22 +19,15 @@ const SERVER_SNAPSHOT: TokenManagerSnapshot = Object.freeze({ token: undefined, 
 
 /** One store per hook instance: subscribe and a snapshot that only changes when something did. */
 function createStore(manager: TokenManager) {
-  let error: TokenManagerError | undefined
   let snapshot: TokenManagerSnapshot | undefined
   return {
-    subscribe(onChange: () => void) {
-      const offs = EVENTS.map((type) =>
-        manager.on(type, (event) => {
-          if (type === 'token') error = undefined
-          if (type === 'error' || type === 'unauthenticated') error = (event as TokenEvents['error']).error
-          onChange()
-        }),
-      )
+    // The snapshot is read from the manager, so a failure from before the hook mounted shows too.
+    subscribe: (onChange: () => void) => {
+      const offs = EVENTS.map((type) => manager.on(type, onChange))
       return () => offs.forEach((off) => off())
     },
     getSnapshot(): TokenManagerSnapshot {
-      const info = manager.current
-      const { status } = manager
+      const { current: info, status, error } = manager
       if (!snapshot || snapshot.info !== info || snapshot.status !== status || snapshot.error !== error) {
         snapshot = { token: info?.token, info, status, error }
       }

@@ -77,6 +77,20 @@ describe('useTokenManager', () => {
     view.unmount()
   })
 
+  it('shows an error and a sign-out that happened before it mounted', async () => {
+    backend.reply(jsonResponse({}, { status: 404 }))
+    await acted(() => manager.start().catch(() => {}))
+    const seen: TokenManagerSnapshot[] = []
+    const failed = render(<Probe manager={manager} seen={seen} />)
+    expect(seen.at(-1)).toMatchObject({ status: 'error', error: { code: 'http', status: 404 } })
+    failed.unmount()
+    backend.reply(jsonResponse({}, { status: 401 }))
+    await acted(() => manager.refresh().catch(() => {}))
+    const signedOut = render(<Probe manager={manager} seen={seen} />)
+    expect(seen.at(-1)).toMatchObject({ status: 'unauthenticated', error: { code: 'unauthenticated', status: 401 } })
+    signedOut.unmount()
+  })
+
   it('renders an idle snapshot on the server', async () => {
     await manager.start()
     expect(renderToString(<Probe manager={manager} seen={[]} />)).toBe('<p>idle:-</p>')
