@@ -325,7 +325,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   function accept(info: TokenInfo, fromPeer?: boolean) {
     const now = clock.now()
     const found = diagnose(info, { features, userId, now, refreshMargin })
-    if (isValid(info)) {
+    // Judged at one moment, by the diagnosis: 'expired' comes first when there is one.
+    if (found[0]?.code !== 'expired') {
       current = info
       asked = false
       failures = 0
@@ -340,7 +341,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       emit('token', info)
       settle(state === 'running' ? undefined : blocker(), info, waiting)
     } else {
-      fail(new TokenManagerError('invalid-token', found[0]!.message)) // the 'expired' diagnosis comes first
+      fail(new TokenManagerError('invalid-token', found[0].message))
     }
     if (found[0]) emit('warning', found)
   }

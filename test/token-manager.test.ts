@@ -17,7 +17,7 @@ import {
 } from '../src/index'
 import { fakeBackend, jsonResponse, tokenResponse, type Reply } from './helpers/backend'
 import { fakeOnline, fakeVisibility } from './helpers/environment'
-import { courierJwt, type CourierJwtOptions } from './helpers/jwt'
+import { courierJwt, makeJwt, type CourierJwtOptions } from './helpers/jwt'
 
 const ENDPOINT = 'https://app.test/api/generate-courier-jwt'
 const SECOND = 1000
@@ -324,6 +324,29 @@ describe('tokens without expiry (3)', () => {
 })
 
 describe('short-lived and expired tokens (4)', () => {
+  it('judges a token arriving on the millisecond it expires at one moment: accepted or refused, never a crash', async () => {
+    const expiry = 1_800_000_000_000
+    for (let early = 1; early <= 40; early++) {
+      // A clock that moves a millisecond on every reading, so some reading lands on the expiry.
+      let now = expiry - early
+      const clock = { now: () => now++, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (id: unknown) => clearTimeout(id as number) }
+      const manager = createTokenManager({
+        crossTab: false,
+        clock,
+        online: fakeOnline(),
+        visibility: fakeVisibility(),
+        fetchToken: async () => makeJwt({ scope: 'user_id:alice inbox:read:messages inbox:write:events', exp: expiry / 1000 }),
+      })
+      managers.push(manager)
+      const outcome = await manager.start().then(
+        () => 'accepted',
+        (error: unknown) => (error instanceof TokenManagerError ? error.code : String(error)),
+      )
+      expect(['accepted', 'invalid-token']).toContain(outcome)
+      manager.stop()
+    }
+  })
+
   it('refreshes a token shorter-lived than the margin before it expires, at most once per MIN_REFRESH_INTERVAL_MS', async () => {
     const { manager, times, of, events } = setup({}, { lifetime: 3 })
     await manager.start()
