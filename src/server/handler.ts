@@ -133,12 +133,17 @@ export function toNodeHandler(handler: (request: Request, context: NodeContext) 
     Promise.resolve()
       .then(() => handler(new Request(new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`), { method: req.method ?? 'GET', headers }), { req, res }))
       .then(async (response) => {
+        const body = new Uint8Array(await response.arrayBuffer())
+        // getUserId (it has `res`) or a middleware answered already: writing again would throw.
+        if (res.headersSent) return
         res.writeHead(response.status, Object.fromEntries(response.headers))
-        res.end(new Uint8Array(await response.arrayBuffer()))
+        res.end(body)
       })
       .catch((error: unknown) => {
         if (next) return next(error)
-        res.writeHead(500).end()
+        // Never rethrow from here: an unhandled rejection takes the whole server down.
+        if (!res.headersSent) res.writeHead(500)
+        if (!res.writableEnded) res.end()
       })
   }
 }

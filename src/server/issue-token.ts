@@ -76,18 +76,29 @@ export async function issueCourierToken(options: IssueCourierTokenOptions): Prom
   const scope = buildScope(options)
   // Seconds with a unit: a bare number would be read as milliseconds by some parsers.
   const expires_in = `${Math.round(lifetimeOf(expiresIn) / 1000)}s`
-  const scrub = (text: string) => text.split(apiKey).join('[redacted]')
+  // fetch trims header values, so Courier sees (and may echo) the trimmed key: send and scrub that one.
+  // A key read from a file or a CRLF .env often ends in a newline or CR.
+  const key = apiKey.trim()
+  const scrub = (text: string) => text.split(key).join('[redacted]')
 
   let response: Response
   let body: string
   try {
-    response = await fetch(`${base}/auth/issue-token`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ scope, expires_in }),
-      signal: AbortSignal.timeout(timeout),
-    })
-    body = await response.text()
+    const signal = AbortSignal.timeout(timeout)
+    // Also for a fetch (a wrapper, a polyfill) that ignores the signal: a hung call must end, or
+    // createTokenHandler would share it with every later request for that user.
+    const timedOut = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))
+    timedOut.catch(() => {})
+    response = await Promise.race([
+      fetch(`${base}/auth/issue-token`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ scope, expires_in }),
+        signal,
+      }),
+      timedOut,
+    ])
+    body = await Promise.race([response.text(), timedOut])
   } catch (error) {
     let reason = 'unknown error'
     try {

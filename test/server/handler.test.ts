@@ -245,6 +245,22 @@ describe('createTokenHandler: single flight', () => {
     expect(stub.requests).toHaveLength(1)
   })
 
+  it('does not keep sharing a hung call past the timeout, even with a fetch that drops the abort signal', async () => {
+    let calls = 0
+    // e.g. a tracing wrapper that forwards method, headers and body but not the signal
+    const fetch = vi.fn<typeof globalThis.fetch>((input, init) => {
+      calls += 1
+      if (calls === 1) return new Promise<Response>(() => {})
+      const { signal: _dropped, ...rest } = init ?? {}
+      return globalThis.fetch(input, rest)
+    })
+    const handler = handlerWith({ fetch, timeout: 50, onError: () => {} })
+    const hung = await Promise.all([handler(request('alice')), handler(request('alice'))])
+    expect(hung.map((response) => response.status)).toEqual([502, 502])
+    expect(decodeToken(await tokenFor(handler, 'alice')).userId).toBe('alice')
+    expect(fetch).toHaveBeenCalledTimes(2)
+  }, 3_000)
+
   it('shares one failure between concurrent requests', async () => {
     stub.setDelay(30)
     stub.next(503, {})
@@ -439,6 +455,37 @@ describe('toNodeHandler', () => {
     const response = await fetch(`${base}/broken`)
     expect(response.status).toBe(500)
     expect(await response.text()).toBe('')
+  })
+
+  it('leaves alone a response getUserId already sent (a redirect to log in), without an unhandled rejection', async () => {
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    const redirecting = createServer(
+      toNodeHandler(
+        createTokenHandler<NodeContext>({
+          apiKey: KEY,
+          baseUrl: stub.baseUrl,
+          getUserId: (_request, { res }) => {
+            res.writeHead(302, { location: '/login' }).end()
+            return undefined
+          },
+        }),
+      ),
+    )
+    try {
+      await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve))
+      const response = await fetch(`http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/api/courier-token`, { redirect: 'manual' })
+      expect(response.status).toBe(302)
+      expect(response.headers.get('location')).toBe('/login')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      // Without a listener, Node would have crashed the whole server on this rejection.
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+      redirecting.closeAllConnections()
+      await new Promise((resolve) => redirecting.close(resolve))
+    }
   })
 
   it('passes a rejection to next when given one, and writes nothing', async () => {

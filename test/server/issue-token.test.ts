@@ -170,6 +170,18 @@ describe('issueCourierToken: Courier’s answers', () => {
     expect(error.message).toContain('401: Unauthorized. Invalid key [redacted], authentication_error')
   })
 
+  it.each<[string, string, () => void]>([
+    ['a wrong key with a trailing newline', `${WRONG_KEY}\n`, () => {}],
+    ['a good key with a trailing CR, as read from a CRLF .env file', `${KEY}\r`, () => stub.next(500, { message: `internal error while checking ${KEY}` })],
+  ])('scrubs the key Courier echoes for %s (fetch sends it trimmed)', async (_, apiKey, setup) => {
+    setup()
+    const error = await failure({ apiKey })
+    expect(stub.requests).toHaveLength(1)
+    expect(stub.requests[0]?.responseBody).toContain(apiKey.trim()) // the stub did echo it
+    for (const text of [String(error), error.message, JSON.stringify(error), error.stack ?? '']) expect(text).not.toContain(apiKey.trim())
+    expect(error.message).toContain('[redacted]')
+  })
+
   it('scrubs the key from any message Courier sends back', async () => {
     stub.next(500, { message: `internal error while checking ${KEY}`, type: 'api_error' })
     const error = await failure()
@@ -254,6 +266,18 @@ describe('issueCourierToken: Courier’s answers', () => {
     expect(error.message).toContain(`Could not reach Courier at ${stub.baseUrl}: `)
     expect(error.message).toMatch(/timeout|abort/i)
   })
+
+  it.each<[string, () => Promise<Response>]>([
+    ['a fetch that never answers', () => new Promise<Response>(() => {})],
+    ['a body that never ends', async () => new Response(new ReadableStream({ start() {} }), { status: 200 })],
+  ])('gives up after the timeout with unavailable even when %s and ignores the abort signal', async (_, answer) => {
+    const fetch = vi.fn<typeof globalThis.fetch>(answer)
+    const started = Date.now()
+    const error = await failure({ fetch, timeout: 50 })
+    expect(Date.now() - started).toBeLessThan(2_000)
+    expect(error.code).toBe('unavailable')
+    expect(error.message).toMatch(/timeout|abort/i)
+  }, 3_000)
 
   it('scrubs the key from a network error message', async () => {
     const fetch = vi.fn<typeof globalThis.fetch>(async () => {
