@@ -201,6 +201,13 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     if (channel) channel.onmessage = ({ data }) => receive(data)
   }
 
+  // A timer that belongs to a request: aborting it (stop(), a sign-out) clears the timer at once.
+  const requestTimer = ({ signal }: AbortController, ms: number, callback: () => void) => {
+    const id = clock.setTimeout(callback, ms)
+    signal.addEventListener('abort', () => clock.clearTimeout(id))
+    return id
+  }
+
   // Signed out or stopped: no request, token, timer or listener outlives it.
   const halt = (next: 'unauthenticated' | 'stopped') => {
     state = next
@@ -274,7 +281,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     const orphaned = lockMisses > 1
     if (orphaned) lockMisses = 1
     if (!channel || !locks || orphaned) return request(ctrl)
-    const waiting = clock.setTimeout(() => ctrl.abort(), 2 * timeout)
+    const waiting = requestTimer(ctrl, 2 * timeout, () => ctrl.abort())
     const askedAt = clock.now()
     await locks
       .request(channelName, { signal: ctrl.signal }, async () => {
@@ -284,8 +291,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         // and locks travel separately. Give it a moment to arrive, then Auth0's double-check.
         if (clock.now() > askedAt) {
           await new Promise<void>((resolve) => {
-            const grace = clock.setTimeout(resolve, PEER_REPLY_MS)
-            ctrl.signal.addEventListener('abort', () => (clock.clearTimeout(grace), resolve()))
+            requestTimer(ctrl, PEER_REPLY_MS, resolve)
+            ctrl.signal.addEventListener('abort', () => resolve())
           })
         }
         if (ctrl === controller && !(nextFetchAt > clock.now())) await request(ctrl)
@@ -303,7 +310,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     const held = current
     emit('refreshing', { reason })
     if (ctrl !== controller) return // stopped by a handler
-    const timeoutId = clock.setTimeout(() => ctrl.abort(new TokenManagerError('timeout', `No answer within ${timeout} ms.`)), timeout)
+    const timeoutId = requestTimer(ctrl, timeout, () => ctrl.abort(new TokenManagerError('timeout', `No answer within ${timeout} ms.`)))
     let result: TokenInfo | TokenManagerError
     try {
       // The race also ends a fetchToken() that ignores its signal.

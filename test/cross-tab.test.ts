@@ -397,6 +397,17 @@ describe('cross-tab', () => {
     expect(new Set(infos.map((info) => info.token)).size).toBe(1)
   })
 
+  it('clears the wait for a lock within stop() itself', async () => {
+    locks.orphan(CHANNEL)
+    const waiting = tab()
+    waiting.start().catch(() => {})
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    expect(locks.waited).toEqual([CHANNEL])
+    waiting.stop()
+    expect(vi.getTimerCount()).toBe(0)
+    locks.held.clear()
+  })
+
   it('stop() closes the channel and hears nothing more', async () => {
     const [a, b] = [tab(), tab()]
     await startAll(a, b)

@@ -683,6 +683,16 @@ describe('stop (10)', () => {
     await expect(manager.getToken()).rejects.toMatchObject({ code: 'stopped' })
   })
 
+  it('clears the request timeout within stop() itself, not a tick later', async () => {
+    const { manager, backend } = setup()
+    reply(backend, 'hang')
+    manager.start().catch(() => {})
+    await settle()
+    expect(vi.getTimerCount()).toBeGreaterThan(0)
+    manager.stop()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('ignores an answer that arrives after stop()', async () => {
     let answer!: (response: Response) => void
     const { manager, backend, of } = setup()

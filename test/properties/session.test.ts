@@ -39,9 +39,13 @@ it('holds a valid token every second of 24 hours with 5-minute tokens and a back
     crossTab: false,
     online: fakeOnline(),
     visibility: fakeVisibility(),
-    fetchToken: async () => {
+    fetchToken: async ({ signal }) => {
       requests++
-      await new Promise((resolve) => setTimeout(resolve, 50 + random() * 400))
+      // Latency that ends with the request: stop() may land mid-request, and no timer may outlive it.
+      await new Promise((resolve, reject) => {
+        const latency = setTimeout(resolve, 50 + random() * 400)
+        signal.addEventListener('abort', () => (clearTimeout(latency), reject(signal.reason)))
+      })
       if (random() < 0.2) {
         failures++
         throw Object.assign(new Error('Service Unavailable'), { status: 503 })
