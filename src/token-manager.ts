@@ -111,8 +111,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const channelName = typeof crossTab === 'string' ? crossTab : `courier-token-manager ${options.url ?? 'fetchToken'}`
   const retry = { ...DEFAULT_RETRY, ...options.retry }
   const timeout = options.request?.timeout ?? DEFAULT_TIMEOUT_MS
-  if (![refreshMargin, retry.limit, retry.baseDelay, retry.maxDelay, timeout].every((ms) => ms >= 0 && ms < Infinity)) {
-    throw new TypeError('refreshMargin, retry and timeout take finite numbers >= 0.')
+  // A timeout of 0 would fail every request.
+  if (!(timeout > 0) || ![refreshMargin, retry.limit, retry.baseDelay, retry.maxDelay, timeout].every((ms) => ms >= 0 && ms < Infinity)) {
+    throw new TypeError('refreshMargin and retry take finite numbers >= 0, timeout one > 0.')
   }
   assertFeatures(features)
 

@@ -78,6 +78,7 @@ describe('construction', () => {
     { retry: { limit: -1 } },
     { retry: { maxDelay: Infinity } },
     { request: { timeout: -5 } },
+    { request: { timeout: 0 } },
   ])('rejects %j with a TypeError', (options) => {
     expect(() => createTokenManager({ crossTab: false, url: ENDPOINT, ...options } as TokenManagerOptions)).toThrow(TypeError)
   })
