@@ -32,6 +32,22 @@ function manager(...users: Array<string | null>) {
   return { manager, tokens }
 }
 
+/** A manager for alice whose backend answers 503 while `backend.failing` is set. */
+function failingManager() {
+  const backend = { failing: false }
+  const manager = createTokenManager({
+    crossTab: false,
+    fetchToken: async () => {
+      if (backend.failing) throw Object.assign(new Error('down'), { status: 503 })
+      return courierJwt()
+    },
+    online: fakeOnline(),
+    visibility: fakeVisibility(),
+  })
+  managers.push(manager)
+  return { manager, backend }
+}
+
 function connected(...args: Parameters<typeof connect>) {
   const disconnect = connect(...args)
   disconnects.push(disconnect)
@@ -155,25 +171,15 @@ describe('connect', () => {
 
   it('signs Courier out when its token expires before a new one arrives, and back in with the next', async () => {
     const { courier, calls } = fakeCourier()
-    let failing = false
-    const tokens = createTokenManager({
-      crossTab: false,
-      fetchToken: async () => {
-        if (failing) throw Object.assign(new Error('down'), { status: 503 })
-        return courierJwt()
-      },
-      online: fakeOnline(),
-      visibility: fakeVisibility(),
-    })
-    managers.push(tokens)
+    const { manager: tokens, backend } = failingManager()
     connected(tokens, courier)
     const first = await tokens.start()
-    failing = true
+    backend.failing = true
     await vi.advanceTimersByTimeAsync(first.expiresAt! - Date.now() - 1)
     expect(courier.client?.options.accessToken).toBe(first.token)
     await vi.advanceTimersByTimeAsync(1)
     expect(calls).toEqual(['signIn alice', 'signOut'])
-    failing = false
+    backend.failing = false
     await vi.advanceTimersByTimeAsync(3 * 60_000)
     expect(calls).toEqual(['signIn alice', 'signOut', 'signIn alice'])
     expect(courier.client?.options.accessToken).toBe(tokens.current!.token)
@@ -181,22 +187,12 @@ describe('connect', () => {
 
   it('signs out on expiry a session an earlier adapter started with the same manager (a remount)', async () => {
     const { courier, calls } = fakeCourier()
-    let failing = false
-    const tokens = createTokenManager({
-      crossTab: false,
-      fetchToken: async () => {
-        if (failing) throw Object.assign(new Error('down'), { status: 503 })
-        return courierJwt()
-      },
-      online: fakeOnline(),
-      visibility: fakeVisibility(),
-    })
-    managers.push(tokens)
+    const { manager: tokens, backend } = failingManager()
     const first = await tokens.start()
     // The component using the adapter unmounts and mounts again (a route change, StrictMode).
     connected(tokens, courier)()
     connected(tokens, courier)
-    failing = true
+    backend.failing = true
     await vi.advanceTimersByTimeAsync(first.expiresAt! - Date.now())
     expect(calls).toEqual(['signIn alice', 'signOut'])
     expect(courier.client).toBeUndefined()
