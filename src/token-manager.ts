@@ -286,6 +286,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     const askedAt = clock.now()
     await locks
       .request(channelName, { signal: ctrl.signal }, async () => {
+        // Granted after stop() or giving up: an abort no longer withdraws a granted request. Give it back.
+        if (ctrl.signal.aborted) return
         clock.clearTimeout(waiting)
         lockMisses = 0 // granted: only misses in a row count
         // We waited for another tab: its token was sent before its lock was released, but messages
@@ -298,7 +300,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         }
         if (ctrl === controller && !(nextFetchAt > clock.now())) await request(ctrl)
       })
-      .catch(() => lockMisses++) // gave up waiting, or stopped
+      .catch(() => ctrl === controller && lockMisses++) // gave up waiting; a wait stop() ended is no miss
     clock.clearTimeout(waiting)
     if (ctrl !== controller) return
     controller = undefined

@@ -265,6 +265,24 @@ describe('cross-tab', () => {
     locks.held.clear()
   })
 
+  it('does not count a lock wait that stop() ended as a missed lock: a restarted tab waits twice again', async () => {
+    locks.orphan(CHANNEL)
+    const alone = tab()
+    alone.start().catch(() => {})
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    expect(locks.waited).toEqual([CHANNEL])
+    // Stopped while waiting and started again (StrictMode, a sign-out and back in): as new.
+    alone.stop()
+    const started = alone.start()
+    const bypassAt = 3 * PEER_REPLY_MS + 2 * 2 * DEFAULT_TIMEOUT_MS
+    await vi.advanceTimersByTimeAsync(bypassAt - 1)
+    expect(backend.requests).toHaveLength(0)
+    await vi.advanceTimersByTimeAsync(1)
+    await started
+    expect(backend.requests).toHaveLength(1)
+    locks.held.clear()
+  })
+
   it('tries the lock again after going without it once: an orphaned lock is not given up for good', async () => {
     locks.orphan(CHANNEL)
     const alone = tab()
@@ -406,6 +424,20 @@ describe('cross-tab', () => {
     waiting.stop()
     expect(vi.getTimerCount()).toBe(0)
     locks.held.clear()
+  })
+
+  it('gives back at once a lock granted just before stop(), whose callback runs after it', async () => {
+    const manager = tab({
+      // navigator.locks runs the callback in a task of its own: a stop() after the grant no longer withdraws the request.
+      locks: { request: (name, options, callback) => locks.request(name, options, async (lock) => (await new Promise((resolve) => setTimeout(resolve, 10)), callback(lock))) },
+    })
+    manager.start().catch(() => {})
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS + 5)
+    expect(locks.held.has(CHANNEL)).toBe(true)
+    manager.stop()
+    await vi.advanceTimersByTimeAsync(5)
+    expect(locks.held.size).toBe(0)
+    expect(vi.getTimerCount()).toBe(0)
   })
 
   it('stop() closes the channel and hears nothing more', async () => {
