@@ -19,7 +19,7 @@ export default [
     import: '*',
     ignore: DEPENDENCIES,
     gzip: true,
-    // Issue 2's budget is 3 kB, +1 kB for cross-tab: 4 kB. We measure 4.47 kB with every feature the
+    // Issue 2's budget is 3 kB, +1 kB for cross-tab: 4 kB. We measure 4.48 kB with every feature the
     // issues ask for; this row keeps it from growing until the team settles the budget.
     limit: '4.5 kB',
     modifyEsbuildConfig: esm,
@@ -30,7 +30,7 @@ export default [
     import: '*',
     ignore: PEERS,
     gzip: true,
-    limit: '1.25 kB',
+    limit: '1.3 kB',
     modifyEsbuildConfig: esm,
   },
   {

@@ -24,7 +24,16 @@ export interface CourierSignInProps extends CourierSignInOptions {
 export interface CourierLike {
   signIn(props: CourierSignInProps): void
   signOut(): void
-  readonly client?: { readonly options: { readonly accessToken?: string | undefined; readonly userId: string } } | undefined
+  readonly client?: { readonly options: CourierClientOptionsLike } | undefined
+}
+
+/** What courier-js keeps of a sign-in: the props, with `showLogs` defaulted and `apiUrls` merged over its defaults. */
+export interface CourierClientOptionsLike {
+  readonly accessToken?: string | undefined
+  readonly userId: string
+  readonly tenantId?: string | undefined
+  readonly showLogs?: boolean | undefined
+  readonly apiUrls?: CourierApiUrls | undefined
 }
 
 /** The part of a datastore listener the adapter needs: `CourierInboxDataStoreListener`'s shape. */
@@ -96,6 +105,9 @@ const internalsOf = (client: unknown): ClientInternals | undefined => {
   return fits ? (candidate as ClientInternals) : undefined
 }
 
+// The endpoints an apiUrls names, comparable as one string.
+const endpoints = (urls: CourierApiUrls | undefined) => urls && [urls.courier.rest, urls.courier.graphql, urls.inbox.graphql, urls.inbox.webSocket].join(' ')
+
 const isUnauthorized = (error: unknown) =>
   (error as { name?: unknown } | null)?.name === 'CourierRequestError' && (error as { code?: unknown }).code === 401
 
@@ -123,12 +135,13 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
 
   // Reconnects the socket with the new token, then re-attaches the realtime listeners that
   // CourierInboxSocket drops on every close. The old socket must finish closing first: its close
-  // event would otherwise clear the listener just added to the new one.
+  // event would otherwise clear the listener just added to the new one. A reconnect begun before
+  // disconnect() still ends: the socket it closed would otherwise stay closed for good.
   const reconnect = async (client: ClientInternals, socket: WebSocket) => {
     const closed = new Promise((resolve) => socket.addEventListener('close', resolve, { once: true }))
     client.inbox.socket.close()
     await closed
-    if (!connected || courier.client !== (client as unknown)) return
+    if (courier.client !== (client as unknown)) return
     await inbox!.listenForUpdates()
     await toast?.listenForMessages()
   }
@@ -163,18 +176,22 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
   }
 
   const apply = (info: TokenInfo | undefined) => {
-    const held = courier.client?.options.accessToken
-    if (!info) return
+    const session = courier.client?.options
+    const held = session?.accessToken
+    const user = info ? info.userId : session?.userId
+    const stranger = userId !== undefined && user !== undefined && user !== userId
     // Courier holds the manager's own token: an earlier adapter on this manager handed it (a remount,
-    // StrictMode, new options). The session is ours to end, and the token is checked like any other.
-    if (info.token === held) handed = held
+    // StrictMode, new options). Or the manager has none yet, and Courier holds another user's: the
+    // previous user's session, whose manager's adapter is gone (a user switch). Either is ours to end.
+    if (info ? info.token === held : stranger) handed = held
+    if (stranger) return refuse(`Not signing in to Courier: the token is for user "${user}", not "${userId}".`)
+    if (!info) return
     if (!info.userId) return refuse('Not signing in to Courier: the token has no user_id:<id> scope.')
-    if (userId !== undefined && info.userId !== userId) {
-      return refuse(`Not signing in to Courier: the token is for user "${info.userId}", not "${userId}".`)
-    }
-    if (info.token === held) return
-    // A new user always gets a full sign-in.
-    if (mode === 'seamless' && held !== undefined && courier.client!.options.userId === info.userId && swap(info)) return
+    // The same user with the same options (courier-js keeps its default URLs when none are given). Else a
+    // full sign-in, even with the token Courier holds: a new user, or a tenant switch.
+    const same =
+      session?.userId === info.userId && session.tenantId === tenantId && !session.showLogs === !showLogs && (!apiUrls || endpoints(apiUrls) === endpoints(session.apiUrls))
+    if (same && (info.token === held || (mode === 'seamless' && swap(info)))) return
     courier.signIn({ ...passThrough, userId: info.userId, jwt: (handed = info.token) })
   }
 

@@ -22,6 +22,7 @@ export function connectCourier(manager: TokenManager, options: ConnectCourierOpt
 export type {
   ConnectOptions,
   CourierApiUrls,
+  CourierClientOptionsLike,
   CourierLike,
   CourierSignInOptions,
   CourierSignInProps,

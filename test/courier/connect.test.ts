@@ -211,6 +211,39 @@ describe('connect', () => {
     expect(warnings).toEqual(['Not signing in to Courier: the token is for user "alice", not "bob".'])
   })
 
+  it('signs out a session for another user than userId while its manager has no token yet (a new manager after a user switch)', async () => {
+    const { courier, calls } = fakeCourier()
+    const warnings: string[] = []
+    courier.signIn({ userId: 'alice', jwt: courierJwt({ userId: 'alice' }) })
+    const { manager: tokens } = manager('bob')
+    connected(tokens, courier, { userId: 'bob', onWarning: (message) => warnings.push(message) })
+    expect(calls).toEqual(['signIn alice', 'signOut'])
+    expect(warnings).toEqual(['Not signing in to Courier: the token is for user "alice", not "bob".'])
+    await tokens.start()
+    expect(calls).toEqual(['signIn alice', 'signOut', 'signIn bob'])
+  })
+
+  it('leaves a session for the same user, or with no userId given, while its manager has no token yet', () => {
+    const { courier, calls } = fakeCourier()
+    courier.signIn({ userId: 'alice', jwt: courierJwt({ userId: 'alice' }) })
+    connected(manager().manager, courier, { userId: 'alice' })
+    connected(manager().manager, courier)
+    expect(calls).toEqual(['signIn alice'])
+  })
+
+  it('signs in again when the session Courier holds has other options, even with the same token (a tenant switch)', async () => {
+    const { courier, signIns } = fakeCourier()
+    const { manager: tokens } = manager()
+    const info = await tokens.start()
+    connected(tokens, courier, { tenantId: 'acme', apiUrls })()
+    connected(tokens, courier, { tenantId: 'acme', apiUrls })
+    connected(tokens, courier, { tenantId: 'globex', apiUrls })
+    expect(signIns).toEqual([
+      { userId: 'alice', jwt: info.token, tenantId: 'acme', apiUrls },
+      { userId: 'alice', jwt: info.token, tenantId: 'globex', apiUrls },
+    ])
+  })
+
   it('asks for one refresh per token when the Inbox datastore sees a 401', async () => {
     const { courier, calls } = fakeCourier()
     const datastores = fakeDatastores(calls)
@@ -324,7 +357,7 @@ describe('seamless mode', () => {
     expect(warnings).toEqual([])
   })
 
-  it('does not re-attach after disconnect()', async () => {
+  it('finishes a reconnect begun before disconnect(), and starts no other', async () => {
     const { courier, calls } = fakeCourier()
     const datastores = fakeDatastores(calls)
     const { manager: tokens } = manager()
@@ -334,6 +367,25 @@ describe('seamless mode', () => {
     await tokens.refresh()
     disconnect()
     await vi.advanceTimersByTimeAsync(0)
-    expect(calls).toEqual(['signIn alice', 'socket.close'])
+    // The socket it closed is reopened: the Inbox would otherwise never hear of a new message again.
+    expect(calls).toEqual(['signIn alice', 'socket.close', 'inbox.listenForUpdates'])
+    courier.openSocket()
+    await tokens.refresh()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(calls).toEqual(['signIn alice', 'socket.close', 'inbox.listenForUpdates'])
+  })
+
+  it('does not re-attach when Courier signed out while the socket was closing', async () => {
+    const { courier, calls } = fakeCourier()
+    const datastores = fakeDatastores(calls)
+    const { manager: tokens } = manager()
+    const disconnect = connected(tokens, courier, { mode: 'seamless', inbox: datastores.inbox })
+    await tokens.start()
+    courier.openSocket()
+    await tokens.refresh()
+    disconnect()
+    courier.signOut()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(calls).toEqual(['signIn alice', 'socket.close', 'signOut'])
   })
 })

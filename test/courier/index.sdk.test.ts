@@ -135,6 +135,17 @@ describe('connectCourier with the real Courier SDK', () => {
     }
   })
 
+  it('seamless mode: disconnect() while the socket is reconnecting still leaves the Inbox a live socket', async () => {
+    await signedIn('seamless')
+    const second = await manager.refresh()
+    // The component holding the adapter unmounts (a route change, StrictMode) before the old socket closed.
+    disconnect()
+    disconnect = connectCourier(manager, { mode: 'seamless', apiUrls: stub.apiUrls, inbox: CourierInboxDatastore.shared })
+    await until(() => socketWith(second.token), 'the socket to reconnect with the new token')
+    stub.push(message('m2', 'Sent after the remount'))
+    await until(() => shows('Sent after the remount'), 'the realtime message')
+  })
+
   it.each(['sign-in', 'seamless'] as const)('%s mode: no request or socket ever carries an expired token, cycle after cycle', async (mode) => {
     // Tokens that live 6 s (5 s counted conservatively): refreshed every 1.25 to 2.5 s, well before they expire.
     lifetime = 6

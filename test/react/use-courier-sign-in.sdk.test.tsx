@@ -87,3 +87,25 @@ describe.each(['sign-in', 'seamless'] as const)('useCourierSignIn with courier-r
     view.unmount()
   })
 })
+
+describe.each(['sign-in', 'seamless'] as const)('useCourierSignIn options changes with courier-js 3 (%s mode)', (mode) => {
+  it('signs in again when tenantId changes, though the token stays the same', async () => {
+    function App({ tenantId }: { tenantId: string }) {
+      useCourierSignIn(manager, { courier: Courier.shared, mode, tenantId, apiUrls: stub.apiUrls, inbox: CourierInboxDatastore.shared })
+      return <CourierInbox />
+    }
+    const subscribedTo = (tenant: string) =>
+      stub.subscribed().some((call) => call.received.some((message) => message.action === 'subscribe' && (message.data as { accountId?: string }).accountId === tenant))
+    const view = render(<App tenantId="acme" />)
+    await acted(() => manager.start())
+    await until(() => subscribedTo('acme'), 'the socket to subscribe for acme')
+    // The user switches to another tenant of the app; the manager's token is for the same user.
+    view.rerender(<App tenantId="globex" />)
+    expect(Courier.shared.client?.options.tenantId).toBe('globex')
+    await until(() => subscribedTo('globex'), 'the socket to subscribe for globex')
+    // And a refresh keeps it.
+    await acted(() => manager.refresh())
+    expect(Courier.shared.client?.options.tenantId).toBe('globex')
+    view.unmount()
+  })
+})

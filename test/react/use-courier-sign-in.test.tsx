@@ -1,4 +1,4 @@
-import { StrictMode } from 'react'
+import { StrictMode, useEffect, useMemo } from 'react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createTokenManager, type TokenManager } from '../../src/index'
 import { useCourierSignIn, type UseCourierSignInOptions } from '../../src/react/index'
@@ -86,5 +86,51 @@ describe('useCourierSignIn', () => {
     expect(signIns).toEqual([])
     expect(warnings).toEqual(['Not signing in to Courier: the token is for user "alice", not "bob".'])
     view.unmount()
+  })
+})
+
+describe('useCourierSignIn across a user switch that makes a new manager', () => {
+  it('signs the previous user out of Courier before the new manager has a token', async () => {
+    const { courier, calls } = fakeCourier()
+    const warnings: string[] = []
+    const managers: TokenManager[] = []
+    let answer: ((token: string) => void) | undefined
+    function Inbox({ manager, userId }: { manager: TokenManager; userId: string }) {
+      useCourierSignIn(manager, { courier, userId, onWarning: (message) => warnings.push(message) })
+      return null
+    }
+    // One manager per signed-in user, stopped when the user changes: the usual React shape.
+    function App({ userId }: { userId: string }) {
+      const tokens = useMemo(() => {
+        const created = createTokenManager({
+          crossTab: false,
+          // Alice's token at once; Bob's when the test answers.
+          fetchToken: () => (userId === 'alice' ? Promise.resolve(courierJwt({ userId })) : new Promise<string>((resolve) => (answer = resolve))),
+          online: fakeOnline(),
+          visibility: fakeVisibility(),
+        })
+        managers.push(created)
+        return created
+      }, [userId])
+      useEffect(() => {
+        void tokens.start().catch(() => {})
+        return () => tokens.stop()
+      }, [tokens])
+      return <Inbox manager={tokens} userId={userId} />
+    }
+    const view = render(<App userId="alice" />)
+    await acted(() => managers[0]!.start())
+    expect(calls).toEqual(['signIn alice'])
+    // Alice signs out of the app, Bob signs in: his token is on its way.
+    view.rerender(<App userId="bob" />)
+    await acted(() => vi.advanceTimersByTimeAsync(0))
+    expect(courier.client?.options.userId).not.toBe('alice')
+    expect(calls).toEqual(['signIn alice', 'signOut'])
+    expect(warnings).toEqual(['Not signing in to Courier: the token is for user "alice", not "bob".'])
+    answer!(courierJwt({ userId: 'bob' }))
+    await acted(() => vi.advanceTimersByTimeAsync(0))
+    expect(calls).toEqual(['signIn alice', 'signOut', 'signIn bob'])
+    view.unmount()
+    for (const each of managers) each.stop()
   })
 })
