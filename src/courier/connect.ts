@@ -108,6 +108,9 @@ const internalsOf = (client: unknown): ClientInternals | undefined => {
 // The endpoints an apiUrls names, comparable as one string.
 const endpoints = (urls: CourierApiUrls | undefined) => urls && [urls.courier.rest, urls.courier.graphql, urls.inbox.graphql, urls.inbox.webSocket].join(' ')
 
+/** @internal The default `onWarning`, shared with the React hook. */
+export const warnInConsole = (message: string) => console.warn(`[courier-token-manager] ${message}`)
+
 const isUnauthorized = (error: unknown) =>
   (error as { name?: unknown } | null)?.name === 'CourierRequestError' && (error as { code?: unknown }).code === 401
 
@@ -118,7 +121,7 @@ const isUnauthorized = (error: unknown) =>
  */
 export function connect(manager: TokenManager, courier: CourierLike, options: ConnectOptions = {}): () => void {
   const { mode = 'sign-in', userId, inbox, toast, tenantId, apiUrls, showLogs } = options
-  const warn = options.onWarning ?? ((message: string) => console.warn(`[courier-token-manager] ${message}`))
+  const warn = options.onWarning ?? warnInConsole
   const passThrough: CourierSignInOptions = {
     ...(tenantId === undefined ? {} : { tenantId }),
     ...(apiUrls === undefined ? {} : { apiUrls }),

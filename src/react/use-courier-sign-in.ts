@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react'
-import { connect, type ConnectOptions, type CourierLike } from '../courier/connect'
+import { connect, warnInConsole, type ConnectOptions, type CourierLike } from '../courier/connect'
 import type { TokenManager } from '../token-manager'
 import { useTokenManager, type TokenManagerSnapshot } from './use-token-manager'
 
@@ -20,7 +20,7 @@ export function useCourierSignIn(manager: TokenManager, options: UseCourierSignI
   // Objects built during render must not reconnect: compare apiUrls by value.
   const apiUrlsKey = JSON.stringify(apiUrls ?? null)
   useEffect(
-    () => connect(manager, courier, { ...latest.current, onWarning: (message) => (latest.current.onWarning ?? console.warn)(message) }),
+    () => connect(manager, courier, { ...latest.current, onWarning: (message) => (latest.current.onWarning ?? warnInConsole)(message) }),
     [manager, courier, mode, userId, tenantId, showLogs, apiUrlsKey, inbox, toast],
   )
   return useTokenManager(manager)

@@ -87,6 +87,15 @@ describe('useCourierSignIn', () => {
     expect(warnings).toEqual(['Not signing in to Courier: the token is for user "alice", not "bob".'])
     view.unmount()
   })
+
+  it('warns in the console with the same prefix as connectCourier when no onWarning is passed', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const { courier } = fakeCourier()
+    const view = render(<App manager={manager} options={{ courier, userId: 'bob' }} renders={{ count: 0 }} />)
+    await acted(() => manager.start())
+    expect(warn).toHaveBeenCalledWith('[courier-token-manager] Not signing in to Courier: the token is for user "alice", not "bob".')
+    view.unmount()
+  })
 })
 
 describe('useCourierSignIn across a user switch that makes a new manager', () => {
