@@ -357,7 +357,8 @@ describe('seamless mode', () => {
     expect(warnings).toEqual([])
   })
 
-  it('finishes a reconnect begun before disconnect(), and starts no other', async () => {
+  /** Seamless mode, a socket open, a refresh closing it, and disconnect() before it has closed; then `meanwhile`, still before. */
+  async function disconnectedMidReconnect(meanwhile = (_courier: ReturnType<typeof fakeCourier>['courier']) => {}) {
     const { courier, calls } = fakeCourier()
     const datastores = fakeDatastores(calls)
     const { manager: tokens } = manager()
@@ -366,6 +367,12 @@ describe('seamless mode', () => {
     courier.openSocket()
     await tokens.refresh()
     disconnect()
+    meanwhile(courier)
+    return { courier, calls, tokens }
+  }
+
+  it('finishes a reconnect begun before disconnect(), and starts no other', async () => {
+    const { courier, calls, tokens } = await disconnectedMidReconnect()
     await vi.advanceTimersByTimeAsync(0)
     // The socket it closed is reopened: the Inbox would otherwise never hear of a new message again.
     expect(calls).toEqual(['signIn alice', 'socket.close', 'inbox.listenForUpdates'])
@@ -376,15 +383,7 @@ describe('seamless mode', () => {
   })
 
   it('does not re-attach when Courier signed out while the socket was closing', async () => {
-    const { courier, calls } = fakeCourier()
-    const datastores = fakeDatastores(calls)
-    const { manager: tokens } = manager()
-    const disconnect = connected(tokens, courier, { mode: 'seamless', inbox: datastores.inbox })
-    await tokens.start()
-    courier.openSocket()
-    await tokens.refresh()
-    disconnect()
-    courier.signOut()
+    const { calls } = await disconnectedMidReconnect((courier) => courier.signOut())
     await vi.advanceTimersByTimeAsync(0)
     expect(calls).toEqual(['signIn alice', 'socket.close', 'signOut'])
   })
