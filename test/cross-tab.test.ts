@@ -61,6 +61,16 @@ afterEach(() => {
 })
 
 describe('cross-tab', () => {
+  /** A tab started behind a lock some frozen tab never gives back, now waiting for it. */
+  async function waitingBehindAnOrphanedLock() {
+    locks.orphan(CHANNEL)
+    const waiting = tab()
+    waiting.start().catch(() => {})
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    expect(locks.waited).toEqual([CHANNEL])
+    return waiting
+  }
+
   /** Two tabs: a's refresh hangs while holding the lock, and b, woken when its refresh is due, waits for that lock. */
   async function bWaitsForAHangingRefresh() {
     const [a, b] = [tab(), tab()]
@@ -266,11 +276,7 @@ describe('cross-tab', () => {
   })
 
   it('does not count a lock wait that stop() ended as a missed lock: a restarted tab waits twice again', async () => {
-    locks.orphan(CHANNEL)
-    const alone = tab()
-    alone.start().catch(() => {})
-    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
-    expect(locks.waited).toEqual([CHANNEL])
+    const alone = await waitingBehindAnOrphanedLock()
     // Stopped while waiting and started again (StrictMode, a sign-out and back in): as new.
     alone.stop()
     const started = alone.start()
@@ -416,11 +422,7 @@ describe('cross-tab', () => {
   })
 
   it('clears the wait for a lock within stop() itself', async () => {
-    locks.orphan(CHANNEL)
-    const waiting = tab()
-    waiting.start().catch(() => {})
-    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
-    expect(locks.waited).toEqual([CHANNEL])
+    const waiting = await waitingBehindAnOrphanedLock()
     waiting.stop()
     expect(vi.getTimerCount()).toBe(0)
     locks.held.clear()

@@ -871,6 +871,25 @@ describe('warnings and status', () => {
     ])
   })
 
+  it('keeps the failure behind an error status as manager.error, cleared by a token, start() and stop()', async () => {
+    const { manager, backend } = setup()
+    reply(backend, status(404))
+    await expect(manager.start()).rejects.toMatchObject({ status: 404 })
+    expect([manager.status, manager.error]).toEqual(['error', expect.objectContaining({ code: 'http', status: 404 })])
+    await manager.refresh()
+    expect(manager.error).toBeUndefined()
+    reply(backend, status(404))
+    await expect(manager.refresh()).rejects.toMatchObject({ status: 404 })
+    manager.stop()
+    expect(manager.error).toBeUndefined()
+    reply(backend, status(401))
+    await expect(manager.start()).rejects.toMatchObject({ code: 'unauthenticated' })
+    expect([manager.status, manager.error?.status]).toEqual(['unauthenticated', 401])
+    const restarted = manager.start()
+    expect(manager.error).toBeUndefined()
+    await restarted
+  })
+
   it('walks through the statuses of a refresh, a failure and a recovery', async () => {
     const { manager, backend, of } = setup()
     await manager.start()

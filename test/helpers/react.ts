@@ -1,5 +1,10 @@
 import { act, type ReactNode } from 'react'
 import { createRoot } from 'react-dom/client'
+import { expect, vi } from 'vitest'
+import { createTokenManager, type TokenManager } from '../../src/index'
+import { fakeBackend, tokenResponse } from './backend'
+import { fakeOnline, fakeVisibility } from './environment'
+import { courierJwt } from './jwt'
 
 // Tells React its updates are driven through act(), as in a test renderer.
 ;(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true
@@ -22,3 +27,18 @@ export function render(node: ReactNode) {
 
 /** Runs `work` inside act() and lets React flush what it caused. */
 export const acted = (work: () => unknown) => act(async () => void (await work()))
+
+/** What every hook test starts with: fake timers, and a manager against a fake backend handing out alice's tokens. */
+export function fakeTimersAndManager() {
+  vi.useFakeTimers()
+  const backend = fakeBackend(() => tokenResponse(courierJwt()))
+  const manager = createTokenManager({ crossTab: false, url: 'https://app.test/token', fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility() })
+  return { manager, backend }
+}
+
+/** Stops the manager and checks it left no timer behind. */
+export function stopLeavingNoTimer(manager: TokenManager) {
+  manager.stop()
+  expect(vi.getTimerCount()).toBe(0)
+  vi.useRealTimers()
+}

@@ -1,10 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createTokenManager, type TokenManager } from '../../src/index'
+import type { TokenManager } from '../../src/index'
 import { useCourierAuthorization } from '../../src/react/index'
 import { fakeBackend, jsonResponse, tokenResponse, type Reply } from '../helpers/backend'
-import { fakeOnline, fakeVisibility } from '../helpers/environment'
 import { courierJwt } from '../helpers/jwt'
-import { acted, render } from '../helpers/react'
+import { acted, fakeTimersAndManager, render, stopLeavingNoTimer } from '../helpers/react'
 
 const HOUR = 3_600_000
 let manager: TokenManager
@@ -16,17 +15,8 @@ function Provider({ manager, seen }: { manager: TokenManager; seen: Array<string
   return null
 }
 
-beforeEach(() => {
-  vi.useFakeTimers()
-  backend = fakeBackend(() => tokenResponse(courierJwt()))
-  manager = createTokenManager({ crossTab: false, url: 'https://app.test/token', fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility() })
-})
-
-afterEach(() => {
-  manager.stop()
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
-})
+beforeEach(() => void ({ manager, backend } = fakeTimersAndManager()))
+afterEach(() => stopLeavingNoTimer(manager))
 
 describe('useCourierAuthorization', () => {
   it('is undefined until the first token, then follows refreshes', async () => {

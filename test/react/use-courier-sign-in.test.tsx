@@ -5,7 +5,7 @@ import { useCourierSignIn, type UseCourierSignInOptions } from '../../src/react/
 import { fakeCourier } from '../helpers/courier-fake'
 import { fakeOnline, fakeVisibility } from '../helpers/environment'
 import { courierJwt } from '../helpers/jwt'
-import { acted, render } from '../helpers/react'
+import { acted, fakeTimersAndManager, render, stopLeavingNoTimer } from '../helpers/react'
 
 let manager: TokenManager
 
@@ -15,16 +15,8 @@ function App({ manager, options, renders }: { manager: TokenManager; options: Us
   return <p>{`${status}:${info?.userId ?? '-'}`}</p>
 }
 
-beforeEach(() => {
-  vi.useFakeTimers()
-  manager = createTokenManager({ crossTab: false, fetchToken: async () => courierJwt(), online: fakeOnline(), visibility: fakeVisibility() })
-})
-
-afterEach(() => {
-  manager.stop()
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
-})
+beforeEach(() => void ({ manager } = fakeTimersAndManager()))
+afterEach(() => stopLeavingNoTimer(manager))
 
 describe('useCourierSignIn', () => {
   it('signs in once per token, however often the app re-renders with new option objects', async () => {

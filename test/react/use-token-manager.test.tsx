@@ -1,12 +1,10 @@
 import { StrictMode } from 'react'
 import { renderToString } from 'react-dom/server'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createTokenManager, type TokenManager } from '../../src/index'
+import type { TokenManager } from '../../src/index'
 import { useTokenManager, type TokenManagerSnapshot } from '../../src/react/index'
-import { fakeBackend, jsonResponse, tokenResponse, type Reply } from '../helpers/backend'
-import { fakeOnline, fakeVisibility } from '../helpers/environment'
-import { courierJwt } from '../helpers/jwt'
-import { acted, render } from '../helpers/react'
+import { fakeBackend, jsonResponse, type Reply } from '../helpers/backend'
+import { acted, fakeTimersAndManager, render, stopLeavingNoTimer } from '../helpers/react'
 
 const HOUR = 3_600_000
 let manager: TokenManager
@@ -18,17 +16,8 @@ function Probe({ manager, seen }: { manager: TokenManager; seen: TokenManagerSna
   return <p>{`${snapshot.status}:${snapshot.info?.userId ?? '-'}`}</p>
 }
 
-beforeEach(() => {
-  vi.useFakeTimers()
-  backend = fakeBackend(() => tokenResponse(courierJwt()))
-  manager = createTokenManager({ crossTab: false, url: 'https://app.test/token', fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility() })
-})
-
-afterEach(() => {
-  manager.stop()
-  expect(vi.getTimerCount()).toBe(0)
-  vi.useRealTimers()
-})
+beforeEach(() => void ({ manager, backend } = fakeTimersAndManager()))
+afterEach(() => stopLeavingNoTimer(manager))
 
 describe('useTokenManager', () => {
   it('renders the token, its info and the status as they change', async () => {

@@ -15,17 +15,9 @@ const MINUTE = 60_000
 
 let stub: CourierApiStub
 
-beforeAll(async () => {
-  stub = await startCourierApiStub()
-})
-
-afterAll(async () => {
-  await stub.close()
-})
-
-beforeEach(() => {
-  stub.reset()
-})
+beforeAll(async () => void (stub = await startCourierApiStub()))
+afterAll(() => stub.close())
+beforeEach(() => stub.reset())
 
 afterEach(() => {
   vi.useRealTimers()

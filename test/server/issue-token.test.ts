@@ -13,17 +13,9 @@ const INBOX = 'user_id:alice inbox:read:messages inbox:write:events'
 
 let stub: CourierApiStub
 
-beforeAll(async () => {
-  stub = await startCourierApiStub()
-})
-
-afterAll(async () => {
-  await stub.close()
-})
-
-beforeEach(() => {
-  stub.reset()
-})
+beforeAll(async () => void (stub = await startCourierApiStub()))
+afterAll(() => stub.close())
+beforeEach(() => stub.reset())
 
 const issue = (options: Partial<IssueCourierTokenOptions> = {}) =>
   issueCourierToken({ apiKey: KEY, userId: 'alice', baseUrl: stub.baseUrl, ...options } as IssueCourierTokenOptions)
