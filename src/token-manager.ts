@@ -50,7 +50,7 @@ export interface TokenManagerSettings {
   /**
    * Share tokens with the other tabs of this origin: one tab asks the backend per cycle, the others
    * adopt its token; a new tab asks its peers first; a sign-out reaches every tab.
-   * A string names the channel (tabs using the same backend URL share one by default).
+   * A string names the token stream, channel and lock (by default tabs using the same backend URL share one).
    * @default true where BroadcastChannel exists
    */
   crossTab?: boolean | string
@@ -108,7 +108,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     channel: createChannel = openChannel,
     locks = browserLocks(),
   } = options
-  const channelName = typeof crossTab === 'string' ? crossTab : `courier-token-manager ${options.url ?? 'fetchToken'}`
+  // Names both the channel and the Web Lock; the prefix keeps lock names off the reserved "-".
+  const channelName = `courier-token-manager ${typeof crossTab === 'string' ? crossTab : (options.url ?? 'fetchToken')}`
   const retry = { ...DEFAULT_RETRY, ...options.retry }
   const timeout = options.request?.timeout ?? DEFAULT_TIMEOUT_MS
   // A timeout of 0 would fail every request.

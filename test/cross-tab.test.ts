@@ -397,12 +397,20 @@ describe('cross-tab', () => {
     expect(other.current!.token).not.toBe(a.current!.token)
   })
 
-  it('uses a channel name given as crossTab, and no channel with crossTab: false', async () => {
+  it('names the channel and the lock after crossTab when it is a string, and opens no channel with crossTab: false', async () => {
     const named = tab({ crossTab: 'my-app' })
     const single = tab({ crossTab: false })
     await startAll(named, single)
-    expect([...channels.open].map((channel) => channel.name)).toEqual(['my-app'])
-    expect(channels.sent.filter((sent) => sent.name !== 'my-app')).toEqual([])
+    expect([...channels.open].map((channel) => channel.name)).toEqual(['courier-token-manager my-app'])
+    expect(channels.sent.filter((sent) => sent.name !== 'courier-token-manager my-app')).toEqual([])
+    expect(locks.granted).toEqual(['courier-token-manager my-app'])
+  })
+
+  it('takes the lock with a crossTab name that starts with "-" (reserved in Web Locks)', async () => {
+    const [a, b] = [tab({ crossTab: '-app' }), tab({ crossTab: '-app' })]
+    await startAll(a, b)
+    expect(backend.requests).toHaveLength(1)
+    expect(locks.granted).toEqual(['courier-token-manager -app'])
   })
 
   it('falls back to a jittered wait without Web Locks, adopting the first tab’s token', async () => {

@@ -42,6 +42,8 @@ export function fakeLocks() {
     waited,
     release,
     async request(name, { signal }, callback) {
+      // As the Web Locks spec: names starting with "-" are reserved.
+      if (name.startsWith('-')) throw new DOMException(`Lock name "${name}" is reserved.`, 'NotSupportedError')
       if (held.has(name)) {
         waited.push(name)
         await new Promise<void>((resolve, reject) => {
