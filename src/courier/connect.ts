@@ -105,8 +105,13 @@ const internalsOf = (client: unknown): ClientInternals | undefined => {
   return fits ? (candidate as ClientInternals) : undefined
 }
 
-// The endpoints an apiUrls names, comparable as one string.
-const endpoints = (urls: CourierApiUrls | undefined) => urls && [urls.courier.rest, urls.courier.graphql, urls.inbox.graphql, urls.inbox.webSocket].join(' ')
+const endpoints = (urls: CourierApiUrls | undefined) => [urls?.courier.rest, urls?.courier.graphql, urls?.inbox.graphql, urls?.inbox.webSocket]
+
+// Whether a session uses the endpoints `wanted` names. courier-js fills an empty one with its default: it matches any.
+const sameEndpoints = (wanted: CourierApiUrls, stored: CourierApiUrls | undefined) => {
+  const used = endpoints(stored)
+  return endpoints(wanted).every((url, index) => !url || url === used[index])
+}
 
 /** @internal The default `onWarning`, shared with the React hook. */
 export const warnInConsole = (message: string) => console.warn(`[courier-token-manager] ${message}`)
@@ -193,7 +198,7 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
     // The same user with the same options (courier-js keeps its default URLs when none are given). Else a
     // full sign-in, even with the token Courier holds: a new user, or a tenant switch.
     const same =
-      session?.userId === info.userId && session.tenantId === tenantId && !session.showLogs === !showLogs && (!apiUrls || endpoints(apiUrls) === endpoints(session.apiUrls))
+      session?.userId === info.userId && session.tenantId === tenantId && !session.showLogs === !showLogs && (!apiUrls || sameEndpoints(apiUrls, session.apiUrls))
     if (same && (info.token === held || (mode === 'seamless' && swap(info)))) return
     courier.signIn({ ...passThrough, userId: info.userId, jwt: (handed = info.token) })
   }

@@ -56,8 +56,8 @@ afterEach(async () => {
 })
 
 /** Connects, starts, and waits until the Inbox has loaded and its socket has subscribed. */
-async function signedIn(mode: 'sign-in' | 'seamless') {
-  disconnect = connectCourier(manager, { mode, apiUrls: stub.apiUrls, inbox: CourierInboxDatastore.shared })
+async function signedIn(mode: 'sign-in' | 'seamless', apiUrls = stub.apiUrls) {
+  disconnect = connectCourier(manager, { mode, apiUrls, inbox: CourierInboxDatastore.shared })
   const first = await manager.start()
   await until(() => inboxQueries().length >= 2 && socketWith(first.token) && shows('Welcome aboard'), 'the first load')
   return first
@@ -117,6 +117,15 @@ describe('connectCourier with the real Courier SDK', () => {
     } finally {
       listener.remove()
     }
+  })
+
+  it('seamless mode: apiUrls with an empty field (courier-js fills in its default) still swaps in place', async () => {
+    // The Inbox never calls courier.rest, so its default (unreachable here) is never asked.
+    await signedIn('seamless', { ...stub.apiUrls, courier: { ...stub.apiUrls.courier, rest: '' } })
+    const client = Courier.shared.client
+    const second = await manager.refresh()
+    await until(() => socketWith(second.token), 'the socket to reconnect with the new token')
+    expect(Courier.shared.client).toBe(client)
   })
 
   it('seamless mode: a mounted <courier-toast> still shows new messages after the socket reconnects', async () => {
