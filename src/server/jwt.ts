@@ -6,7 +6,7 @@ const base64url = (bytes: Uint8Array) =>
 
 const encodeJson = (value: object) => base64url(encoder.encode(JSON.stringify(value)))
 
-/** Signs `claims` as an HS256 JWT with Web Crypto, so it runs in Node 18+, workers and edge runtimes. */
+/** Signs `claims` as an HS256 JWT with Web Crypto, so it runs in Node 19+ (Node 18 with --experimental-global-webcrypto), workers and edge runtimes. */
 export async function signHs256(claims: object, secret: string): Promise<string> {
   const input = `${encodeJson({ alg: 'HS256', typ: 'JWT' })}.${encodeJson(claims)}`
   const key = await crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
