@@ -67,8 +67,9 @@ export interface ConnectOptions extends CourierSignInOptions {
   /** The signed-in user: a token for anyone else is refused, with a warning. */
   userId?: string
   /**
-   * `CourierInboxDatastore.shared`: its 401s trigger one refresh per token, and in seamless mode its
-   * realtime listener is re-attached after the socket reconnects.
+   * `CourierInboxDatastore.shared`: the 401s it reports (actions such as marking read, not loads)
+   * trigger one refresh per token, and in seamless mode its realtime listener is re-attached after
+   * the socket reconnects.
    */
   inbox?: InboxDatastoreLike
   /** `CourierToastDatastore.shared`, when a `<courier-toast>` is mounted: re-attached in seamless mode. */
