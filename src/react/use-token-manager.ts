@@ -8,7 +8,7 @@ export interface TokenManagerSnapshot {
   token: string | undefined
   info: TokenInfo | undefined
   status: TokenStatus
-  /** The last failure (`manager.error`): cleared when a token arrives, and by `start()` and `stop()`. */
+  /** The last failure (`manager.error`): cleared when a token arrives, by `stop()`, and by `start()` on a stopped or signed-out manager. */
   error: TokenManagerError | undefined
 }
 
