@@ -7,8 +7,8 @@
 export const DEFAULT_REFRESH_MARGIN_MS = 120_000
 
 /**
- * The floor between a token's arrival and the next fetch: a token that lives shorter than
- * the margin is refreshed at half its life, but never more often than this.
+ * The floor between the starts of two automatic fetches: a token that lives shorter than twice
+ * the margin is refreshed within half its life, but never more often than this.
  */
 export const MIN_REFRESH_INTERVAL_MS = 1_000
 
