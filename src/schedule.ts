@@ -15,7 +15,7 @@ export const clampDelay = (ms: number): number => Math.min(Math.max(ms, 0), CLOC
  * bounds the expiry from below. So a client clock hours off, a token the backend cached, request
  * latency and second-resolution claims can only make a token expire a little early, never late.
  */
-export function placeOnLocalClock(info: TokenInfo, startedAt: number, serverTime = NaN): TokenInfo {
+export function placeOnLocalClock(info: TokenInfo, startedAt: number, serverTime?: number): TokenInfo {
   const serverNow = Math.max(info.issuedAt ?? -Infinity, serverTime || -Infinity)
   const offset = serverNow > -Infinity ? startedAt - serverNow - 1000 : 0
   const shift = (time?: number) => time && time + offset
