@@ -1,4 +1,4 @@
-// Pure scheduling math: no timers, no globals. `random` is Math.random in production.
+// Pure scheduling math: no timers, no globals. `random` is a number in [0, 1), from Math.random() in production.
 import { CLOCK_CHECK_INTERVAL_MS, MIN_RETRY_DELAY_MS } from './constants'
 import type { TokenInfo } from './token'
 
@@ -27,10 +27,10 @@ export function placeOnLocalClock(info: TokenInfo, startedAt: number, serverTime
  * `[expiresAt − 1.5·m, expiresAt − m]`, where `m` is the margin but at most half the remaining life.
  * Infinity for a token without expiry.
  */
-export function refreshTime(expiresAt: number | undefined, receivedAt: number, margin: number, random: () => number): number {
+export function refreshTime(expiresAt: number | undefined, receivedAt: number, margin: number, random: number): number {
   if (expiresAt === undefined) return Infinity
   const m = Math.max(0, Math.min(margin, (expiresAt - receivedAt) / 2))
-  return expiresAt - m - (random() * m) / 2
+  return expiresAt - m - (random * m) / 2
 }
 
 /**
@@ -53,10 +53,10 @@ export interface RetryPolicy {
  * `floor + random · min(maxDelay − floor, baseDelay·2^attempt)` with `MIN_RETRY_DELAY_MS`
  * as the floor, and never sooner than the server's `Retry-After`.
  */
-export function retryDelay(attempt: number, { baseDelay, maxDelay }: RetryPolicy, random: () => number, retryAfter = 0): number {
+export function retryDelay(attempt: number, { baseDelay, maxDelay }: RetryPolicy, random: number, retryAfter = 0): number {
   // The exponent stops growing long before 2^1024, where 0 · Infinity would be NaN.
   const spread = Math.max(0, Math.min(maxDelay - MIN_RETRY_DELAY_MS, baseDelay * 2 ** Math.min(attempt, 32)))
-  return Math.max(MIN_RETRY_DELAY_MS + random() * spread, retryAfter)
+  return Math.max(MIN_RETRY_DELAY_MS + random * spread, retryAfter)
 }
 
 /** `Retry-After` as ms from `now`: delta-seconds or an HTTP date; undefined for anything else. */

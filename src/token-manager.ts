@@ -344,7 +344,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       lastError = undefined
       reason = 'scheduled'
       // A token that lives shorter than the margin is refreshed at half its life, but no two fetches closer than the floor.
-      nextFetchAt = Math.max(refreshTime(info.expiresAt, now, refreshMargin, () => tokenFraction(info.token)), lastFetchAt + MIN_REFRESH_INTERVAL_MS)
+      nextFetchAt = Math.max(refreshTime(info.expiresAt, now, refreshMargin, tokenFraction(info.token)), lastFetchAt + MIN_REFRESH_INTERVAL_MS)
       if (!fromPeer) share(info)
       // This token answers the callers waiting for it, not those a handler adds (a refresh() from a
       // token handler waits for the fetch it started); a handler that stops the manager rejects them.
@@ -367,7 +367,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       return
     }
     // No retries are spent while offline: going online starts the next fetch, after the floor (a flapping network is no hot loop).
-    const retryInMs = online.isOnline() ? retryDelay(failures++, retry, Math.random, error.retryAfter) : undefined
+    const retryInMs = online.isOnline() ? retryDelay(failures++, retry, Math.random(), error.retryAfter) : undefined
     nextFetchAt = clock.now() + (retryInMs ?? MIN_REFRESH_INTERVAL_MS)
     reason = 'retry'
     emit('error', { error, retryInMs })
