@@ -49,7 +49,7 @@ export function diagnose(info: TokenInfo, options: DiagnoseOptions = {}): Diagno
   const found: Diagnosis[] = []
   const add = (code: DiagnosisCode, message: string) => found.push({ code, message })
 
-  if (expiresAt === undefined) add('no-expiry', 'No exp claim, so it is never refreshed: issue it with expires_in, e.g. "1h".')
+  if (expiresAt === undefined) add('no-expiry', 'No exp claim, so it is never refreshed: issue it with expires_in.')
   else if (expiresAt <= now) add('expired', `Expired ${Math.round((now - expiresAt) / 1000)} s ago: fetch a new token.`)
   else if (expiresAt - issuedAt < 2 * refreshMargin) add('short-lived', `Lives ${Math.round((expiresAt - issuedAt) / 1000)} s, under twice refreshMargin: issue it with a longer expires_in.`)
   if (!tokenUser) add('missing-user', 'No user_id:<id> scope, so Courier cannot tell whose messages to show. Add it to the scope of your Issue Token call.')
