@@ -111,7 +111,7 @@ export function toTokenManagerError(error: unknown, now: number): TokenManagerEr
   try {
     text = String(message ?? error)
   } catch {
-    text = 'an error that cannot be printed' // e.g. an object without toString
+    text = 'an unprintable error' // e.g. an object without toString
   }
   return new TokenManagerError(
     status! > 0 ? (status === 401 || status === 403 ? 'unauthenticated' : 'http') : 'network',
