@@ -88,7 +88,7 @@ export function createTokenSource({ url, fetchToken, request = {}, parseResponse
     return {
       info: decodeAnswer(
         await parseResponse(response),
-        `${url} sent ${type}, not a JWT${type.includes('html') ? ' (a missing route serving index.html?)' : ''}.`,
+        `${url} sent ${type}, not a JWT${type.includes('html') ? ' (a missing route?)' : ''}.`,
       ),
       serverTime: Date.parse(response.headers.get('date')!),
     }

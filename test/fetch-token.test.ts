@@ -266,7 +266,7 @@ describe('createTokenSource: url', () => {
       const backend = backendReplying(text('<!doctype html><html><body><div id="root"></div></body></html>', 'text/html; charset=utf-8'))
       const error = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())))
       expect(error.code).toBe('invalid-response')
-      expect(error.message).toBe(`${URL_} sent text/html; charset=utf-8, not a JWT (a missing route serving index.html?).`)
+      expect(error.message).toBe(`${URL_} sent text/html; charset=utf-8, not a JWT (a missing route?).`)
       expect(error.status).toBeUndefined()
     })
 

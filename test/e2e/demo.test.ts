@@ -112,7 +112,7 @@ describe('the demo in Chromium', () => {
     await page.click('#refresh')
     await page.waitForFunction(() => (window as any).demo.events.some((e: DemoEvent) => e.type === 'error'))
     expect(await page.evaluate(async () => (await (window as any).demo.manager.refresh().catch((e: Error) => e.message)) as string)).toMatch(
-      /\/api\/generate-courier-jwt sent text\/html, not a JWT \(a missing route serving index\.html\?\)/,
+      /\/api\/generate-courier-jwt sent text\/html, not a JWT \(a missing route\?\)/,
     )
     expect((await events()).find((e) => e.type === 'error')!.text).toMatch(/^invalid-response/)
     await page.context().close()
