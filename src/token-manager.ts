@@ -114,7 +114,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const timeout = options.request?.timeout ?? DEFAULT_TIMEOUT_MS
   // A timeout of 0 would fail every request.
   if (!(timeout > 0) || ![refreshMargin, retry.limit, retry.baseDelay, retry.maxDelay, timeout].every((ms) => ms >= 0 && ms < Infinity)) {
-    throw new TypeError('refreshMargin and retry take finite numbers >= 0, timeout one > 0.')
+    throw new TypeError('refreshMargin and retry take finite numbers >= 0, timeout > 0.')
   }
   assertFeatures(features)
 
