@@ -32,12 +32,13 @@ export const browserLocks = (): LocksLike | undefined => (globalThis.navigator a
 
 const isTime = (value: unknown) => value === undefined || Number.isFinite(value)
 
-/** A message from another tab, or undefined when it is not one of ours. */
+/** A message from another tab, as sent, or undefined when it is not one of ours. */
 export function readMessage(data: unknown): CrossTabMessage | undefined {
   const message = data as Partial<Record<string, unknown>> | null
   const type = message?.type
-  if (type === 'ask' || type === 'signed-out') return { type }
-  if (type === 'token' && typeof message!.token === 'string' && isTime(message!.expiresAt) && isTime(message!.issuedAt)) {
-    return message as CrossTabMessage
-  }
+  const isOurs =
+    type === 'ask' ||
+    type === 'signed-out' ||
+    (type === 'token' && typeof message!.token === 'string' && isTime(message!.expiresAt) && isTime(message!.issuedAt))
+  if (isOurs) return message as CrossTabMessage
 }

@@ -475,7 +475,7 @@ describe('cross-tab', () => {
 describe('readMessage', () => {
   it.each([
     [{ type: 'ask' }, { type: 'ask' }],
-    [{ type: 'signed-out', extra: 1 }, { type: 'signed-out' }],
+    [{ type: 'signed-out', extra: 1 }, { type: 'signed-out', extra: 1 }],
     [{ type: 'token', token: 'a.b.c', expiresAt: 5, issuedAt: undefined }, { type: 'token', token: 'a.b.c', expiresAt: 5, issuedAt: undefined }],
     [{ type: 'token', token: 5 }, undefined],
     [{ type: 'token', token: 'a.b.c', expiresAt: Number.NaN }, undefined],
