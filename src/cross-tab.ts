@@ -1,5 +1,6 @@
 // Sharing one token stream between the tabs of an origin: BroadcastChannel carries tokens and
 // sign-outs, a Web Lock elects the one tab that asks the backend.
+import { isTime } from './token'
 
 /** The part of `BroadcastChannel` the manager uses. */
 export interface ChannelLike {
@@ -30,7 +31,6 @@ export const openChannel = (name: string): ChannelLike | undefined =>
 
 export const browserLocks = (): LocksLike | undefined => (globalThis.navigator as { locks?: LocksLike } | undefined)?.locks
 
-const isTime = (value: unknown) => value === undefined || Number.isFinite(value)
 
 /** A message from another tab, as sent, or undefined when it is not one of ours. */
 export function readMessage(data: unknown): CrossTabMessage | undefined {

@@ -30,7 +30,11 @@ export interface TokenInfo {
   tenantId?: string | undefined
 }
 
-const ms = (seconds: unknown) => (seconds === undefined ? seconds : (seconds as number) * 1000)
+// Seconds to ms; anything but a number stays as it is, for isTime to refuse.
+const ms = (seconds: unknown) => (typeof seconds === 'number' ? seconds * 1000 : seconds)
+
+/** @internal A moment in ms, or none: a finite number, in the token's claims and in messages between tabs. */
+export const isTime = (value: unknown): value is number | undefined => value === undefined || Number.isFinite(value)
 
 /**
  * Reads a Courier JWT without checking its signature (only Courier holds the secret).
@@ -48,16 +52,18 @@ export function decodeToken(jwt: string): TokenInfo {
     cause = error // its message can quote the payload, so it stays out of ours
   }
   const { exp, iat, scope, tenant_id } = claims ?? {}
+  const expiresAt = ms(exp)
+  const issuedAt = ms(iat)
   // Times must stay finite in milliseconds too: exp: 1e308 is a number, but not a moment.
-  if (typeof claims !== 'object' || !claims || Array.isArray(claims) || ![exp, iat].every((time) => time === undefined || (typeof time === 'number' && Number.isFinite(time * 1000)))) {
+  if (typeof claims !== 'object' || !claims || Array.isArray(claims) || !isTime(expiresAt) || !isTime(issuedAt)) {
     throw new TokenManagerError('invalid-token', 'Not a JWT, or its exp or iat is not a number.', { cause })
   }
   const scopes = typeof scope === 'string' ? scope.split(/\s+/).filter(Boolean) : []
   return {
     token: jwt,
     claims: claims!,
-    expiresAt: ms(exp),
-    issuedAt: ms(iat),
+    expiresAt,
+    issuedAt,
     userId: scopes.find((s) => s.startsWith('user_id:'))?.slice(8) || undefined,
     scopes,
     tenantId: typeof tenant_id === 'string' ? tenant_id : undefined,
