@@ -1,6 +1,6 @@
 import ky from 'ky'
 import { isTokenManagerError, TokenManagerError } from './errors'
-import { parseRetryAfter } from './schedule'
+import { parseRetryAfter, placeOnLocalClock } from './schedule'
 import { decodeToken, type TokenInfo } from './token'
 
 /** What a token endpoint or `fetchToken` may answer: the bare JWT, or Courier's own `{ token }`. */
@@ -44,12 +44,6 @@ export interface FunctionSource {
   fetch?: never
 }
 
-/** One answer: the decoded token, and the server's clock (`Date` header) when it answered. */
-export interface Fetched {
-  info: TokenInfo
-  serverTime?: number
-}
-
 // A bare JWT as text, Courier's JSON `{ token }`, `{ jwt }`, or a JSON string.
 const readBody = async (response: Response): Promise<TokenResult> => {
   const text = (await response.text()).trim()
@@ -69,11 +63,14 @@ const decodeAnswer = (value: TokenResult | null, problem: string): TokenInfo => 
   }
 }
 
-/** Turns the options into one function that fetches a JWT; throws a TypeError for bad options. */
+/**
+ * Turns the options into one function that fetches a JWT and places it on the local clock, from
+ * `startedAt` (when the request started) and the server's `Date` header; throws a TypeError for bad options.
+ */
 export function createTokenSource({ url, fetchToken, request = {}, parseResponse = readBody, fetch }: TokenSourceOptions) {
   if (!url === !fetchToken) throw new TypeError('Pass either url or fetchToken.')
-  return async (signal: AbortSignal): Promise<Fetched> => {
-    if (fetchToken) return { info: decodeAnswer(await fetchToken({ signal }), 'fetchToken() must return a JWT or { token }.') }
+  return async (signal: AbortSignal, startedAt: number): Promise<TokenInfo> => {
+    if (fetchToken) return placeOnLocalClock(decodeAnswer(await fetchToken({ signal }), 'fetchToken() must return a JWT or { token }.'), startedAt)
     const { headers, timeout, ...init } = request as RequestOptions
     // ky reads globalThis.fetch per request when `fetch` is undefined; credentials default to same-origin.
     const response = await ky(url!, {
@@ -85,13 +82,8 @@ export function createTokenSource({ url, fetchToken, request = {}, parseResponse
       timeout: false, // the manager times requests on its own clock
     } as Parameters<typeof ky>[1])
     const type = response.headers.get('content-type') ?? 'no content type'
-    return {
-      info: decodeAnswer(
-        await parseResponse(response),
-        `${url} sent ${type}, not a JWT${type.includes('html') ? ' (a missing route?)' : ''}.`,
-      ),
-      serverTime: Date.parse(response.headers.get('date')!),
-    }
+    const info = decodeAnswer(await parseResponse(response), `${url} sent ${type}, not a JWT${type.includes('html') ? ' (a missing route?)' : ''}.`)
+    return placeOnLocalClock(info, startedAt, Date.parse(response.headers.get('date')!))
   }
 }
 

@@ -6,7 +6,7 @@ import { assertFeatures, diagnose, type Diagnosis, type Feature } from './diagno
 import { networkStatus, pageVisibility, type OnlineSource, type WakeSource } from './environment'
 import { TokenManagerError } from './errors'
 import { createTokenSource, toTokenManagerError, type TokenSourceOptions } from './fetch-token'
-import { clampDelay, placeOnLocalClock, refreshTime, retryDelay, tokenFraction } from './schedule'
+import { clampDelay, refreshTime, retryDelay, tokenFraction } from './schedule'
 import { decodeToken, type TokenInfo } from './token'
 
 export type TokenStatus = 'idle' | 'loading' | 'ready' | 'refreshing' | 'error' | 'unauthenticated' | 'stopped'
@@ -319,8 +319,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     try {
       // The race also ends a fetchToken() that ignores its signal.
       const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', reject))
-      const fetched = await Promise.race([source(signal), aborted])
-      result = placeOnLocalClock(fetched.info, startedAt, fetched.serverTime)
+      result = await Promise.race([source(signal, startedAt), aborted])
     } catch (error) {
       result = toTokenManagerError(signal.aborted ? signal.reason : error, clock.now())
     }

@@ -17,6 +17,8 @@ const backendReplying = (...replies: Reply[]) => {
 }
 
 const newSignal = () => new AbortController().signal
+/** A request started a second after the token was issued: the clocks agree, so times stay as the claims say. */
+const STARTED = ISSUED + 1000
 
 /** The value a promise rejects with; fails the test when it resolves. */
 const rejectionOf = async (promise: Promise<unknown>): Promise<unknown> => {
@@ -72,7 +74,7 @@ describe('createTokenSource: url', () => {
   it('GETs the url and decodes the token it answers', async () => {
     const backend = backendReplying(tokenResponse(JWT))
     const source = createTokenSource({ url: URL_, fetch: backend.fetch })
-    const { info } = await source(newSignal())
+    const info = await source(newSignal(), STARTED)
     expect(backend.requests).toHaveLength(1)
     expect(backend.requests[0]?.url).toBe(URL_)
     expect(backend.requests[0]?.method).toBe('GET')
@@ -87,15 +89,15 @@ describe('createTokenSource: url', () => {
   it('accepts the url as a URL object', async () => {
     const backend = backendReplying(tokenResponse(JWT))
     const source = createTokenSource({ url: new URL(URL_), fetch: backend.fetch })
-    expect((await source(newSignal())).info.token).toBe(JWT)
+    expect((await source(newSignal(), STARTED)).token).toBe(JWT)
     expect(backend.requests[0]?.url).toBe(URL_)
   })
 
   it('makes one request per call', async () => {
     const backend = backendReplying(tokenResponse(JWT), tokenResponse(JWT))
     const source = createTokenSource({ url: URL_, fetch: backend.fetch })
-    await source(newSignal())
-    await source(newSignal())
+    await source(newSignal(), STARTED)
+    await source(newSignal(), STARTED)
     expect(backend.requests).toHaveLength(2)
   })
 
@@ -110,21 +112,24 @@ describe('createTokenSource: url', () => {
     ['a JSON string served as text', () => text(JSON.stringify(JWT))],
   ])('reads the token from %s', async (_, reply) => {
     const backend = backendReplying(reply())
-    const { info } = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())
+    const info = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED)
     expect(info.token).toBe(JWT)
     expect(info.userId).toBe('alice')
   })
 
-  it('reports the server time from the Date header', async () => {
+  it('places the token on the local clock by the Date header when it is later than iat', async () => {
+    // The server answered 30 s after it issued the token (a cached token): it expires 30 s sooner here.
     const backend = backendReplying(tokenResponse(JWT, { headers: { date: 'Wed, 01 Jan 2025 12:00:30 GMT' } }))
-    const { serverTime } = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())
-    expect(serverTime).toBe(Date.UTC(2025, 0, 1, 12, 0, 30))
+    const info = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED)
+    expect(info.issuedAt).toBe(ISSUED - 30_000)
+    expect(info.expiresAt).toBe(ISSUED + 3_600_000 - 30_000)
   })
 
-  it('reports the server time as NaN when there is no Date header', async () => {
+  it('places the token on the local clock by iat when there is no Date header', async () => {
     const backend = backendReplying(tokenResponse(JWT))
-    const result = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())
-    expect(result.serverTime).toBeNaN()
+    const info = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED + 5_000)
+    expect(info.issuedAt).toBe(ISSUED + 5_000)
+    expect(info.expiresAt).toBe(ISSUED + 3_605_000)
   })
 
   it('sends the method and body it is given', async () => {
@@ -140,7 +145,7 @@ describe('createTokenSource: url', () => {
       fetch: backend.fetch,
       request: { method: 'POST', body: JSON.stringify({ userId: 'alice' }), headers: { 'content-type': 'application/json' } },
     })
-    expect((await source(newSignal())).info.token).toBe(JWT)
+    expect((await source(newSignal(), STARTED)).token).toBe(JWT)
     const request = backend.requests[0]!
     expect(request.method).toBe('POST')
     expect(request.headers.get('content-type')).toBe('application/json')
@@ -150,8 +155,8 @@ describe('createTokenSource: url', () => {
   it('sends fixed headers with every request', async () => {
     const backend = backendReplying(tokenResponse(JWT), tokenResponse(JWT))
     const source = createTokenSource({ url: URL_, fetch: backend.fetch, request: { headers: { 'x-app': 'demo', authorization: 'Bearer abc' } } })
-    await source(newSignal())
-    await source(newSignal())
+    await source(newSignal(), STARTED)
+    await source(newSignal(), STARTED)
     for (const request of backend.requests) {
       expect(request.headers.get('x-app')).toBe('demo')
       expect(request.headers.get('authorization')).toBe('Bearer abc')
@@ -163,9 +168,9 @@ describe('createTokenSource: url', () => {
     let csrf = 0
     const headers = vi.fn(() => ({ 'x-csrf-token': `csrf-${++csrf}` }))
     const source = createTokenSource({ url: URL_, fetch: backend.fetch, request: { headers } })
-    await source(newSignal())
-    await source(newSignal())
-    await source(newSignal())
+    await source(newSignal(), STARTED)
+    await source(newSignal(), STARTED)
+    await source(newSignal(), STARTED)
     expect(headers).toHaveBeenCalledTimes(3)
     expect(backend.requests.map((request) => request.headers.get('x-csrf-token'))).toEqual(['csrf-1', 'csrf-2', 'csrf-3'])
   })
@@ -176,21 +181,21 @@ describe('createTokenSource: url', () => {
       await Promise.resolve()
       return new Headers({ 'x-csrf-token': 'from-cookie' })
     }
-    await createTokenSource({ url: URL_, fetch: backend.fetch, request: { headers } })(newSignal())
+    await createTokenSource({ url: URL_, fetch: backend.fetch, request: { headers } })(newSignal(), STARTED)
     expect(backend.requests[0]?.headers.get('x-csrf-token')).toBe('from-cookie')
   })
 
   it('sends credentials same-origin by default and passes others through', async () => {
     const backend = backendReplying(tokenResponse(JWT), tokenResponse(JWT))
-    await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())
-    await createTokenSource({ url: URL_, fetch: backend.fetch, request: { credentials: 'include' } })(newSignal())
+    await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED)
+    await createTokenSource({ url: URL_, fetch: backend.fetch, request: { credentials: 'include' } })(newSignal(), STARTED)
     expect(backend.requests.map((request) => request.credentials)).toEqual(['same-origin', 'include'])
   })
 
   it('forwards the signal: aborting it rejects the pending request', async () => {
     const backend = backendReplying('hang')
     const controller = new AbortController()
-    const pending = createTokenSource({ url: URL_, fetch: backend.fetch })(controller.signal)
+    const pending = createTokenSource({ url: URL_, fetch: backend.fetch })(controller.signal, STARTED)
     await vi.waitFor(() => expect(backend.inFlight).toBe(1))
     const reason = new Error('stopped by test')
     controller.abort(reason)
@@ -203,7 +208,7 @@ describe('createTokenSource: url', () => {
     vi.useFakeTimers()
     const backend = backendReplying('hang')
     const controller = new AbortController()
-    const pending = createTokenSource({ url: URL_, fetch: backend.fetch, request: { timeout: 10 } })(controller.signal)
+    const pending = createTokenSource({ url: URL_, fetch: backend.fetch, request: { timeout: 10 } })(controller.signal, STARTED)
     let settled = false
     pending.then(
       () => (settled = true),
@@ -218,7 +223,7 @@ describe('createTokenSource: url', () => {
 
   it('does not retry a failed request itself', async () => {
     const backend = backendReplying(new Response('busy', { status: 503 }), tokenResponse(JWT))
-    await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal()))
+    await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED))
     expect(backend.requests).toHaveLength(1)
   })
 
@@ -227,9 +232,9 @@ describe('createTokenSource: url', () => {
     const first = backendReplying(tokenResponse(JWT))
     const second = backendReplying(tokenResponse(JWT))
     vi.stubGlobal('fetch', first.fetch)
-    expect((await source(newSignal())).info.token).toBe(JWT)
+    expect((await source(newSignal(), STARTED)).token).toBe(JWT)
     vi.stubGlobal('fetch', second.fetch)
-    expect((await source(newSignal())).info.token).toBe(JWT)
+    expect((await source(newSignal(), STARTED)).token).toBe(JWT)
     vi.unstubAllGlobals()
     expect(first.requests.map((request) => request.url)).toEqual([URL_])
     expect(second.requests.map((request) => request.url)).toEqual([URL_])
@@ -239,7 +244,7 @@ describe('createTokenSource: url', () => {
     it('replaces the default parsing and gets the response', async () => {
       const backend = backendReplying(jsonResponse({ data: { courier: JWT } }, { status: 200 }))
       const parseResponse = vi.fn(async (response: Response) => ((await response.json()) as { data: { courier: string } }).data.courier)
-      const { info } = await createTokenSource({ url: URL_, fetch: backend.fetch, parseResponse })(newSignal())
+      const info = await createTokenSource({ url: URL_, fetch: backend.fetch, parseResponse })(newSignal(), STARTED)
       expect(info.token).toBe(JWT)
       expect(parseResponse).toHaveBeenCalledTimes(1)
       expect(parseResponse.mock.calls[0]?.[0].headers.get('content-type')).toBe('application/json')
@@ -248,14 +253,14 @@ describe('createTokenSource: url', () => {
     it('may return { token }', async () => {
       const backend = backendReplying(text(`token=${JWT}`))
       const parseResponse = async (response: Response) => ({ token: (await response.text()).slice('token='.length) })
-      const { info } = await createTokenSource({ url: URL_, fetch: backend.fetch, parseResponse })(newSignal())
+      const info = await createTokenSource({ url: URL_, fetch: backend.fetch, parseResponse })(newSignal(), STARTED)
       expect(info.token).toBe(JWT)
     })
 
     it('rejects with invalid-response when it returns something that is not a JWT', async () => {
       const backend = backendReplying(jsonResponse({ token: JWT }))
       const source = createTokenSource({ url: URL_, fetch: backend.fetch, parseResponse: () => 'nope' })
-      const error = asTokenManagerError(await rejectionOf(source(newSignal())))
+      const error = asTokenManagerError(await rejectionOf(source(newSignal(), STARTED)))
       expect(error.code).toBe('invalid-response')
       expect(error.message).toBe(`${URL_} sent application/json, not a JWT.`)
     })
@@ -264,7 +269,7 @@ describe('createTokenSource: url', () => {
   describe('answers that are not a token', () => {
     it('explains an HTML page (the SPA’s index.html) as a missing route', async () => {
       const backend = backendReplying(text('<!doctype html><html><body><div id="root"></div></body></html>', 'text/html; charset=utf-8'))
-      const error = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())))
+      const error = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED)))
       expect(error.code).toBe('invalid-response')
       expect(error.message).toBe(`${URL_} sent text/html; charset=utf-8, not a JWT (a missing route?).`)
       expect(error.status).toBeUndefined()
@@ -283,7 +288,7 @@ describe('createTokenSource: url', () => {
       ['a JWT whose payload is an array', () => jsonResponse({ token: makeJwt([1, 2] as unknown as Record<string, unknown>) }), 'application/json'],
     ])('rejects %s with invalid-response naming the url and content type', async (_, reply, contentType) => {
       const backend = backendReplying(reply())
-      const error = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())))
+      const error = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED)))
       expect(error.code).toBe('invalid-response')
       expect(error.message).toBe(`${URL_} sent ${contentType}, not a JWT.`)
       expect(asTokenManagerError(error.cause).code).toBe('invalid-token')
@@ -291,7 +296,7 @@ describe('createTokenSource: url', () => {
 
     it('names the url even when the answer has no content type', async () => {
       const backend = backendReplying(new Response(null, { status: 200 }))
-      const error = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal())))
+      const error = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED)))
       expect(error.code).toBe('invalid-response')
       expect(error.message).toBe(`${URL_} sent no content type, not a JWT.`)
     })
@@ -306,7 +311,7 @@ describe('createTokenSource: url', () => {
       [503, 'http'],
     ] as const)('maps status %d to %s', async (status, code) => {
       const backend = backendReplying(new Response('denied', { status }))
-      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal()))
+      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED))
       const error = toTokenManagerError(thrown, Date.now())
       expect(error.code).toBe(code)
       expect(error.status).toBe(status)
@@ -319,7 +324,7 @@ describe('createTokenSource: url', () => {
 
     it('maps 429 with Retry-After: 7 to http with retryAfter 7000 ms', async () => {
       const backend = backendReplying(new Response('slow down', { status: 429, headers: { 'retry-after': '7' } }))
-      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal()))
+      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED))
       const error = toTokenManagerError(thrown, Date.now())
       expect(error.code).toBe('http')
       expect(error.status).toBe(429)
@@ -329,7 +334,7 @@ describe('createTokenSource: url', () => {
     it('maps 503 with a Retry-After date to the wait from now', async () => {
       const now = Date.UTC(2025, 0, 1, 12, 0, 0)
       const backend = backendReplying(new Response('maintenance', { status: 503, headers: { 'retry-after': 'Wed, 01 Jan 2025 12:02:00 GMT' } }))
-      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal()))
+      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED))
       const error = toTokenManagerError(thrown, now)
       expect(error.code).toBe('http')
       expect(error.status).toBe(503)
@@ -339,7 +344,7 @@ describe('createTokenSource: url', () => {
     it('maps a fetch that fails to network', async () => {
       const failure = new TypeError('Failed to fetch')
       const backend = backendReplying(failure)
-      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal()))
+      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED))
       const error = toTokenManagerError(thrown, Date.now())
       expect(error.code).toBe('network')
       expect(error.status).toBeUndefined()
@@ -348,7 +353,7 @@ describe('createTokenSource: url', () => {
 
     it('passes an invalid-response error through unchanged', async () => {
       const backend = backendReplying(text('<html></html>', 'text/html'))
-      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal()))
+      const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED))
       expect(toTokenManagerError(thrown, Date.now())).toBe(thrown)
     })
   })
@@ -358,7 +363,7 @@ describe('createTokenSource: fetchToken', () => {
   it('passes the same signal to fetchToken', async () => {
     const fetchToken = vi.fn(async (_: { signal: AbortSignal }) => JWT)
     const signal = newSignal()
-    await createTokenSource({ fetchToken })(signal)
+    await createTokenSource({ fetchToken })(signal, STARTED)
     expect(fetchToken).toHaveBeenCalledTimes(1)
     expect(fetchToken.mock.calls[0]?.[0].signal).toBe(signal)
   })
@@ -366,19 +371,18 @@ describe('createTokenSource: fetchToken', () => {
   it.each<[string, string | { token: string }]>([
     ['a JWT string', JWT],
     ['{ token }', { token: JWT }],
-  ])('accepts %s and reports no server time', async (_, answer) => {
-    const result = await createTokenSource({ fetchToken: async () => answer, request: { timeout: 5000 } })(newSignal())
-    expect(result.info.token).toBe(JWT)
-    expect(result.info.userId).toBe('alice')
-    expect(result.info.expiresAt).toBe(ISSUED + 3_600_000)
-    expect(result).not.toHaveProperty('serverTime')
+  ])('accepts %s and places it on the local clock by iat', async (_, answer) => {
+    const info = await createTokenSource({ fetchToken: async () => answer, request: { timeout: 5000 } })(newSignal(), STARTED + 5_000)
+    expect(info.token).toBe(JWT)
+    expect(info.userId).toBe('alice')
+    expect(info.expiresAt).toBe(ISSUED + 3_605_000)
   })
 
   it('calls fetchToken once per call', async () => {
     const fetchToken = vi.fn(async () => JWT)
     const source = createTokenSource({ fetchToken })
-    await source(newSignal())
-    await source(newSignal())
+    await source(newSignal(), STARTED)
+    await source(newSignal(), STARTED)
     expect(fetchToken).toHaveBeenCalledTimes(2)
   })
 
@@ -393,7 +397,7 @@ describe('createTokenSource: fetchToken', () => {
     ['{ token } holding garbage', { token: 'a.b' }],
   ])('rejects %s with invalid-response mentioning fetchToken', async (_, answer) => {
     const source = createTokenSource({ fetchToken: async () => answer as string })
-    const error = asTokenManagerError(await rejectionOf(source(newSignal())))
+    const error = asTokenManagerError(await rejectionOf(source(newSignal(), STARTED)))
     expect(error.code).toBe('invalid-response')
     expect(error.message).toBe('fetchToken() must return a JWT or { token }.')
     expect(asTokenManagerError(error.cause).code).toBe('invalid-token')
@@ -401,7 +405,7 @@ describe('createTokenSource: fetchToken', () => {
 
   it('lets an error thrown by fetchToken propagate unchanged', async () => {
     const failure = Object.assign(new Error('session expired'), { status: 401 })
-    const thrown = await rejectionOf(createTokenSource({ fetchToken: async () => Promise.reject(failure) })(newSignal()))
+    const thrown = await rejectionOf(createTokenSource({ fetchToken: async () => Promise.reject(failure) })(newSignal(), STARTED))
     expect(thrown).toBe(failure)
     const error = toTokenManagerError(thrown, Date.now())
     expect(error.code).toBe('unauthenticated')

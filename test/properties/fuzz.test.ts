@@ -112,7 +112,7 @@ describe('fuzzing', () => {
           fetch: async () => new Response(code === 204 ? null : text, { status: code, headers: type ? { 'content-type': type } : {} }),
         })
         try {
-          const { info } = await source(new AbortController().signal)
+          const info = await source(new AbortController().signal, Date.now())
           expect(typeof info.token).toBe('string')
         } catch (error) {
           expect(isTokenManagerError(toTokenManagerError(error, Date.now()))).toBe(true)
