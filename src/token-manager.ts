@@ -279,6 +279,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   // frozen tab): the next fetch goes without it, the one after waits for it once more.
   async function fetchNow() {
     const ctrl = (controller = new AbortController())
+    const { signal } = ctrl
     asked = false
     const orphaned = lockMisses > 1
     if (orphaned) lockMisses = 1
@@ -286,9 +287,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     const waiting = requestTimer(ctrl, 2 * timeout, () => ctrl.abort())
     const askedAt = clock.now()
     await locks
-      .request(channelName, { signal: ctrl.signal }, async () => {
+      .request(channelName, { signal }, async () => {
         // Granted after stop() or giving up: an abort no longer withdraws a granted request. Give it back.
-        if (ctrl.signal.aborted) return
+        if (signal.aborted) return
         clock.clearTimeout(waiting)
         lockMisses = 0 // granted: only misses in a row count
         // We waited for another tab: its token was sent before its lock was released, but messages
@@ -296,7 +297,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         if (clock.now() > askedAt) {
           await new Promise<void>((resolve) => {
             requestTimer(ctrl, PEER_REPLY_MS, resolve)
-            ctrl.signal.addEventListener('abort', () => resolve())
+            signal.addEventListener('abort', () => resolve())
           })
         }
         if (ctrl === controller && !(nextFetchAt > clock.now())) await request(ctrl)
