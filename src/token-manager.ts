@@ -198,9 +198,15 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     reason = 'start'
     asked = false
     lockMisses = 0
-    unsubscribe = [visibility.subscribe(tick), online.subscribe(tick)]
+    unsubscribe = [visibility.subscribe(tick), online.subscribe(networkChanged)]
     channel = crossTab === false ? undefined : createChannel(channelName)
     if (channel) channel.onmessage = ({ data }) => receive(data)
+  }
+
+  // Back online: a request the network failed is retried now (after the floor), not at the end of its backoff.
+  const networkChanged = () => {
+    if (online.isOnline() && lastError?.code === 'network') nextFetchAt = Math.min(nextFetchAt, lastFetchAt + MIN_REFRESH_INTERVAL_MS)
+    tick()
   }
 
   // A timer that belongs to a request: aborting it (stop(), a sign-out) clears the timer at once.

@@ -494,6 +494,23 @@ describe('offline (7)', () => {
     expect(backend.requests).toHaveLength(2)
   })
 
+  it('retries a request the network failed as soon as it is back, not at the end of its backoff', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(1)
+    const { manager, backend, online, of } = setup()
+    // The request fails before the browser notices it is offline: a backoff is scheduled.
+    reply(backend, new TypeError('Failed to fetch'), new TypeError('Failed to fetch'))
+    void manager.start()
+    await vi.advanceTimersByTimeAsync(10 * SECOND)
+    expect(backend.requests).toHaveLength(2)
+    expect(of('error').at(-1)!.retryInMs).toBeGreaterThan(MINUTE / 10)
+    online.set(false)
+    await vi.advanceTimersByTimeAsync(SECOND)
+    online.set(true)
+    await settle()
+    expect(backend.requests).toHaveLength(3)
+    expect(manager.status).toBe('ready')
+  })
+
   it('rejects getToken() at once while offline without a valid token', async () => {
     const { manager, online, backend } = setup()
     online.set(false)
