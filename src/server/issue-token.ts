@@ -50,6 +50,17 @@ export function lifetimeOf(expiresIn: string | number): number {
   return ms
 }
 
+// Node fires a longer timer after 1 ms (TimeoutOverflowWarning), which would fail every call.
+const MAX_TIMER_DELAY_MS = 2_147_483_647
+
+/** The Courier call's timeout in ms, refused unless above 0 and finite, clamped to what a timer can wait. */
+export function timeoutOf(timeout: number): number {
+  if (!(timeout > 0 && timeout < Infinity)) {
+    throw new IssueTokenError('invalid-input', `Refusing timeout ${typeof timeout === 'number' ? timeout : JSON.stringify(timeout)}: use a number of milliseconds above 0, such as 10000.`)
+  }
+  return Math.min(timeout, MAX_TIMER_DELAY_MS)
+}
+
 const readMessage = (body: string) => {
   try {
     const { message, type } = JSON.parse(body) as { message?: unknown; type?: unknown }
@@ -74,6 +85,7 @@ export async function issueCourierToken(options: IssueCourierTokenOptions): Prom
   const base = (options.baseUrl ?? (Object.hasOwn(COURIER_API_URLS, region) ? COURIER_API_URLS[region] : undefined))?.replace(/\/+$/, '')
   if (!base) throw new IssueTokenError('invalid-input', `Unknown region ${JSON.stringify(region)}: use "us" or "eu".`)
   const scope = buildScope(options)
+  const ms = timeoutOf(timeout)
   // Seconds with a unit: a bare number would be read as milliseconds by some parsers.
   const expires_in = `${Math.round(lifetimeOf(expiresIn) / 1000)}s`
   // fetch trims header values, so Courier sees (and may echo) the trimmed key: send and scrub that one.
@@ -84,7 +96,7 @@ export async function issueCourierToken(options: IssueCourierTokenOptions): Prom
   let response: Response
   let body: string
   try {
-    const signal = AbortSignal.timeout(timeout)
+    const signal = AbortSignal.timeout(ms)
     // Also for a fetch (a wrapper, a polyfill) that ignores the signal: a hung call must end, or
     // createTokenHandler would share it with every later request for that user.
     const timedOut = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))

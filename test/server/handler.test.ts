@@ -346,6 +346,8 @@ describe('createTokenHandler: options checked when it is created', () => {
     ['expiresIn "abc"', { expiresIn: 'abc' }, 'Refusing expiresIn "abc"'],
     ['expiresIn "500ms"', { expiresIn: '500ms' }, 'Refusing expiresIn "500ms"'],
     ['expiresIn 0', { expiresIn: 0 }, 'Refusing expiresIn 0'],
+    ['timeout 0', { timeout: 0 }, 'Refusing timeout 0'],
+    ['timeout Infinity', { timeout: Infinity }, 'Refusing timeout Infinity'],
   ])('throws invalid-input for %s', (_, options, message) => {
     let caught: unknown
     try {

@@ -135,6 +135,14 @@ describe('issueCourierToken: input refused before any request', () => {
     expect(stub.requests).toHaveLength(0)
   })
 
+  it.each([0, -1, NaN, Infinity])('refuses the timeout %s with invalid-input, not as Courier unavailable', async (timeout) => {
+    const fetch = vi.fn<typeof globalThis.fetch>(async () => tokenResponse(courierJwt()))
+    const error = await failure({ timeout, fetch })
+    expect(error.code).toBe('invalid-input')
+    expect(error.message).toBe(`Refusing timeout ${timeout}: use a number of milliseconds above 0, such as 10000.`)
+    expect(fetch).not.toHaveBeenCalled()
+  })
+
   it.each(['constructor', '__proto__', 'toString'])('refuses the region %j, a built-in property name, as unknown', async (region) => {
     const fetch = vi.fn<typeof globalThis.fetch>(async () => tokenResponse(courierJwt()))
     const error = await failure({ baseUrl: undefined as unknown as string, region: region as 'us', fetch })
@@ -270,6 +278,13 @@ describe('issueCourierToken: Courier’s answers', () => {
     expect(error.code).toBe('unavailable')
     expect(error.message).toMatch(/timeout|abort/i)
   }, 3_000)
+
+  it('waits for Courier with a timeout beyond the 32-bit timer range instead of aborting at once', async () => {
+    // Node fires a longer timer after 1 ms.
+    const fetch = vi.fn<typeof globalThis.fetch>(() => new Promise((resolve) => setTimeout(() => resolve(tokenResponse(courierJwt())), 20)))
+    const result = await issue({ fetch, timeout: 30 * 24 * 3_600_000 })
+    expect(decodeToken(result.token).scopes).toContain('inbox:read:messages')
+  })
 
   it('scrubs the key from a network error message', async () => {
     const fetch = vi.fn<typeof globalThis.fetch>(async () => {
