@@ -120,19 +120,24 @@ export function createTokenHandler<Context = unknown>(options: TokenHandlerOptio
 }
 
 /**
- * Adapts a Web-standard handler to node:http and Express: `app.get('/api/courier-token', toNodeHandler(handler))`.
+ * Adapts a Web-standard handler to node:http (and node:http2's compatibility API) and Express: `app.get('/api/courier-token', toNodeHandler(handler))`.
  * The handler's context is `{ req, res }`, so `getUserId` can read `req.session`.
  */
 export function toNodeHandler(handler: (request: Request, context: NodeContext) => Promise<Response>) {
   return (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => {
-    const headers = new Headers()
-    for (const [name, value] of Object.entries(req.headers)) {
-      for (const each of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, each)
-    }
-    // Built inside the chain: a method or Host header the Request constructor refuses must not
+    // Built inside the chain: a method, Host or other header the Request constructor refuses must not
     // throw out of the server's request listener. The body is never read: the user comes from the session.
     Promise.resolve()
-      .then(() => handler(new Request(new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`), { method: req.method ?? 'GET', headers }), { req, res }))
+      .then(() => {
+        const headers = new Headers()
+        for (const [name, value] of Object.entries(req.headers)) {
+          // node:http2's compatibility API adds pseudo-headers (:method, :path, :authority), which are no header names.
+          if (name.startsWith(':')) continue
+          for (const each of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, each)
+        }
+        const host = req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? 'localhost'
+        return handler(new Request(new URL(req.url ?? '/', `http://${host}`), { method: req.method ?? 'GET', headers }), { req, res })
+      })
       .then(async (response) => {
         const body = new Uint8Array(await response.arrayBuffer())
         // getUserId (it has `res`) or a middleware answered already: writing again would throw.

@@ -445,6 +445,42 @@ describe('toNodeHandler', () => {
     expect((await fetch(`${base}/api/courier-token`)).status).toBe(401)
   })
 
+  it('answers under node:http2, whose requests carry pseudo-headers (:path, :method) that Headers refuses', async () => {
+    const { connect, createServer: createHttp2Server } = await import('node:http2')
+    const h2 = createHttp2Server(
+      toNodeHandler(
+        createTokenHandler<NodeContext>({ apiKey: KEY, baseUrl: stub.baseUrl, getUserId: (request) => cookie(request.headers.get('cookie') ?? undefined, 'session') }),
+      ) as unknown as Parameters<typeof createHttp2Server>[0],
+    )
+    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve))
+    const client = connect(`http://127.0.0.1:${(h2.address() as AddressInfo).port}`)
+    try {
+      const { status, body } = await new Promise<{ status: unknown; body: string }>((resolve, reject) => {
+        const stream = client.request({ ':path': '/api/courier-token', cookie: 'session=alice' })
+        let status: unknown
+        let body = ''
+        stream.on('response', (headers) => (status = headers[':status']))
+        stream.on('data', (chunk) => (body += chunk))
+        stream.on('end', () => resolve({ status, body }))
+        stream.on('error', reject)
+        stream.end()
+      })
+      expect(status).toBe(200)
+      expect(decodeToken((JSON.parse(body) as { token: string }).token).userId).toBe('alice')
+    } finally {
+      client.close()
+      await new Promise((resolve) => h2.close(resolve))
+    }
+  })
+
+  it('answers 500 to a header value Headers refuses (a lenient parser let it through) instead of throwing from the listener', async () => {
+    const res = { headersSent: false, writableEnded: false, writeHead: vi.fn(), end: vi.fn() }
+    const req = { url: '/api/courier-token', method: 'GET', headers: { host: 'app.test', 'x-odd': 'a\0b' } }
+    expect(() => toNodeHandler(vi.fn())(req as unknown as IncomingMessage, res as unknown as ServerResponse)).not.toThrow()
+    await vi.waitFor(() => expect(res.end).toHaveBeenCalled())
+    expect(res.writeHead).toHaveBeenCalledExactlyOnceWith(500)
+  })
+
   it('answers 500 with an empty body when the handler rejects and there is no next', async () => {
     const response = await fetch(`${base}/broken`)
     expect(response.status).toBe(500)
