@@ -47,7 +47,16 @@ export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '
   const tokens = endpoint(['inbox'])
   const tokensWithoutInbox = endpoint([])
 
-  const server = createServer(async (request, response) => {
+  const server = createServer((request, response) =>
+    serve(request, response).catch((error) => {
+      // One odd request (a method Request refuses, say) must not take the demo down.
+      console.error(`demo: ${request.method} ${request.url}: ${error.message}`)
+      if (!response.headersSent) response.writeHead(500, { 'cache-control': 'no-store' })
+      response.end()
+    }),
+  )
+
+  async function serve(request, response) {
     const url = new URL(request.url ?? '/', 'http://demo')
     const sessionId = /(?:^|;\s*)demo_session=([\w-]+)/.exec(request.headers.cookie ?? '')?.[1]
     const session = sessionId ? sessions.get(sessionId) : undefined
@@ -100,7 +109,13 @@ export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '
     }
     for (const [prefix, directory] of STATIC) {
       if (!url.pathname.startsWith(prefix)) continue
-      const file = normalize(join(directory, decodeURIComponent(url.pathname.slice(prefix.length))))
+      let path
+      try {
+        path = decodeURIComponent(url.pathname.slice(prefix.length))
+      } catch {
+        return send(400, 'Bad request') // a malformed escape such as /%
+      }
+      const file = normalize(join(directory, path))
       if (!file.startsWith(directory + sep)) break // no way out of the folder
       try {
         const body = await readFile(file)
@@ -110,9 +125,16 @@ export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '
       }
     }
     send(404, 'Not found')
-  })
+  }
 
-  await new Promise((done) => server.listen(port, host, done))
+  // A port in use rejects (error.code EADDRINUSE) instead of an unhandled 'error' event.
+  await new Promise((done, fail) => {
+    server.once('error', fail)
+    server.listen(port, host, () => {
+      server.off('error', fail)
+      done()
+    })
+  })
   const address = server.address()
   return {
     url: `http://${host}:${address.port}/`,
@@ -129,7 +151,11 @@ export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const apiKey = process.env.COURIER_API_KEY
   const courier = apiKey ? { apiKey, ...(process.env.COURIER_BASE_URL ? { baseUrl: process.env.COURIER_BASE_URL } : {}) } : undefined
-  const demo = await startDemo({ port: Number(process.env.PORT ?? 4173), lifetime: courier ? '2m' : '20s', courier })
+  const port = Number(process.env.PORT ?? 4173)
+  const demo = await startDemo({ port, lifetime: courier ? '2m' : '20s', courier }).catch((error) => {
+    console.error(error.code === 'EADDRINUSE' ? `courier-token-manager demo: port ${port} is in use. Pick another: PORT=8080 npm run demo` : error)
+    process.exit(1)
+  })
   console.log(`courier-token-manager demo: ${demo.url}`)
   console.log(
     courier

@@ -1,7 +1,9 @@
 // The demo page in real Chromium: the built ESM bundle, real fetch, real timers, real online/offline events.
+import { execFile } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
+import { connect } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { startDemo, type DemoSession } from '../../examples/demo/server.mjs'
 import { startCourierStub, STUB_API_KEY } from '../helpers/courier-stub'
 import { launchChromium } from './chromium'
@@ -116,6 +118,52 @@ describe('the demo in Chromium', () => {
     )
     expect((await events()).find((e) => e.type === 'error')!.text).toMatch(/^invalid-response/)
     await page.context().close()
+  })
+})
+
+/** Sends `raw` to the demo server as is and resolves its status line. */
+const statusLine = (url: string, raw: string) =>
+  new Promise<string>((resolve, reject) => {
+    const { port, hostname } = new URL(url)
+    const socket = connect(Number(port), hostname, () => socket.end(raw))
+    let text = ''
+    socket.on('data', (chunk) => (text += chunk))
+    socket.on('end', () => resolve(text.split('\r\n')[0]!))
+    socket.on('error', reject)
+  })
+
+describe('the demo server', () => {
+  it.each([
+    ['a malformed percent-encoding', 'GET /% HTTP/1.1\r\nHost: x\r\n\r\n', '400'],
+    ['a malformed percent-encoding in a library path', 'GET /dist/%E0%A4%A HTTP/1.1\r\nHost: x\r\n\r\n', '400'],
+    ['a method the Request constructor refuses on the token endpoint', 'TRACE /api/generate-courier-jwt HTTP/1.1\r\nHost: x\r\n\r\n', '500'],
+  ])('answers %s and keeps serving', async (_, raw, status) => {
+    vi.spyOn(console, 'error').mockImplementation(() => {})
+    expect(await statusLine(demo.url, raw)).toBe(`HTTP/1.1 ${status} ${status === '400' ? 'Bad Request' : 'Internal Server Error'}`)
+    expect((await fetch(`${demo.url}api/demo/config`)).status).toBe(200)
+  })
+
+  it.each([
+    ['a parent folder', 'GET /..%2f..%2fpackage.json HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['a sibling folder with a shared prefix', 'GET /dist/..%2fdist-evil%2fx.js HTTP/1.1\r\nHost: x\r\n\r\n'],
+  ])('serves nothing from %s', async (_, raw) => {
+    expect(await statusLine(demo.url, raw)).toBe('HTTP/1.1 404 Not Found')
+  })
+
+  it('rejects startDemo on a port in use instead of crashing', async () => {
+    const { port } = new URL(demo.url)
+    await expect(startDemo({ port: Number(port) })).rejects.toMatchObject({ code: 'EADDRINUSE' })
+  })
+
+  it('says which port is in use when run from the command line, and exits 1', async () => {
+    const { port } = new URL(demo.url)
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(process.execPath, ['examples/demo/server.mjs'], { env: { PATH: process.env.PATH ?? '', PORT: port }, timeout: 10_000 }, (error, _stdout, stderr) =>
+        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stderr }),
+      ),
+    )
+    expect(code).toBe(1)
+    expect(stderr.trim()).toBe(`courier-token-manager demo: port ${port} is in use. Pick another: PORT=8080 npm run demo`)
   })
 })
 
