@@ -7,7 +7,7 @@ let warned = false
  * and pass it as `authorization`. A signature never expires and cannot be scoped.
  */
 export async function computeUserSignature(userId: string, apiKey: string): Promise<string> {
-  if (typeof userId !== 'string' || !userId || typeof apiKey !== 'string' || !apiKey) {
+  if (typeof userId !== 'string' || !userId || typeof apiKey !== 'string' || !apiKey.trim()) {
     throw new TypeError('computeUserSignature needs a non-empty userId and apiKey.')
   }
   if (!warned) {
@@ -15,7 +15,8 @@ export async function computeUserSignature(userId: string, apiKey: string): Prom
     console.warn('[courier-token-manager] computeUserSignature is deprecated: HMAC signatures never expire. Issue JWTs with createTokenHandler or issueCourierToken instead.')
   }
   const encoder = new TextEncoder()
-  const key = await crypto.subtle.importKey('raw', encoder.encode(apiKey), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+  // The key as Courier knows it, and as issueCourierToken sends it: one read from a CRLF .env ends in a CR.
+  const key = await crypto.subtle.importKey('raw', encoder.encode(apiKey.trim()), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
   const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(userId)))
   return Array.from(signature, (byte) => byte.toString(16).padStart(2, '0')).join('')
 }

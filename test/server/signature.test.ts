@@ -37,6 +37,10 @@ describe('computeUserSignature', () => {
     expect(signature).toMatch(/^[0-9a-f]{64}$/)
   })
 
+  it.each(['\n', '\r', '\r\n', ' '])('signs with the key Courier knows when it ends in %j (a CRLF .env), as issueCourierToken sends it trimmed', async (suffix) => {
+    expect(await computeUserSignature('alice', `sk_test_valid${suffix}`)).toBe(createHmac('sha256', 'sk_test_valid').update('alice').digest('hex'))
+  })
+
   it('gives different signatures for different users and keys', async () => {
     const base = await computeUserSignature('alice', 'key-1')
     expect(await computeUserSignature('alicf', 'key-1')).not.toBe(base)
@@ -46,6 +50,7 @@ describe('computeUserSignature', () => {
   it.each<[string, unknown, unknown]>([
     ['an empty userId', '', 'sk_test_valid'],
     ['an empty apiKey', 'alice', ''],
+    ['a blank apiKey', 'alice', ' \n'],
     ['a missing userId', undefined, 'sk_test_valid'],
     ['a missing apiKey', 'alice', undefined],
     ['a userId that is a number', 42, 'sk_test_valid'],
