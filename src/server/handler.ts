@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { IssueTokenError, isIssueTokenError } from './errors'
-import { DEFAULT_EXPIRES_IN, issueCourierToken, lifetimeOf, timeoutOf, type CourierConnection, type IssuedToken } from './issue-token'
+import { baseUrlOf, DEFAULT_EXPIRES_IN, issueCourierToken, lifetimeOf, timeoutOf, type CourierConnection, type IssuedToken } from './issue-token'
 import { buildScope, type ScopeOptions } from './scopes'
 
 export interface TokenHandlerOptions<Context> extends CourierConnection, Omit<ScopeOptions, 'userId'> {
@@ -65,8 +65,10 @@ export function createTokenHandler<Context = unknown>(options: TokenHandlerOptio
   const { getUserId, expiresIn = DEFAULT_EXPIRES_IN, cache: cacheOptions = {}, onError = console.error } = options
   if (typeof getUserId !== 'function') throw new TypeError('getUserId is required: it returns the signed-in user from your session.')
   const lifetime = lifetimeOf(expiresIn)
-  buildScope({ ...options, userId: 'check' }) // bad features, scopes or timeout fail now, not per request
+  // Bad features, scopes, timeout, baseUrl or region fail now, not per request.
+  buildScope({ ...options, userId: 'check' })
   if (options.timeout !== undefined) timeoutOf(options.timeout)
+  baseUrlOf(options)
   const { maxEntries = 1000, minRemaining = lifetime * 0.8 } = cacheOptions || {}
   const cache = new Map<string, IssuedToken>()
   const inFlight = new Map<string, Promise<IssuedToken>>()

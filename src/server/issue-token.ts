@@ -50,6 +50,25 @@ export function lifetimeOf(expiresIn: string | number): number {
   return ms
 }
 
+/** Courier's URL without a trailing slash: `baseUrl`, refused unless it is an http(s) URL, else the region's. */
+export function baseUrlOf({ baseUrl, region = 'us' }: Pick<CourierConnection, 'baseUrl' | 'region'>): string {
+  if (baseUrl === undefined || baseUrl === null) {
+    if (!Object.hasOwn(COURIER_API_URLS, region)) throw new IssueTokenError('invalid-input', `Unknown region ${JSON.stringify(region)}: use "us" or "eu".`)
+    return COURIER_API_URLS[region]
+  }
+  let protocol = ''
+  try {
+    protocol = new URL(baseUrl).protocol
+  } catch {
+    // reported below
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    // Else fetch fails on every call, reported as Courier being unavailable (a 502 the browser retries forever).
+    throw new IssueTokenError('invalid-input', `Refusing baseUrl ${JSON.stringify(baseUrl)}: use an http(s) URL such as https://api.courier.com, or leave it out for the region's.`)
+  }
+  return baseUrl.replace(/\/+$/, '')
+}
+
 // Node fires a longer timer after 1 ms (TimeoutOverflowWarning), which would fail every call.
 const MAX_TIMER_DELAY_MS = 2_147_483_647
 
@@ -78,12 +97,11 @@ const readMessage = (body: string) => {
  * @example await issueCourierToken({ apiKey: process.env.COURIER_API_KEY!, userId: session.userId })
  */
 export async function issueCourierToken(options: IssueCourierTokenOptions): Promise<IssuedToken> {
-  const { apiKey, expiresIn = DEFAULT_EXPIRES_IN, region = 'us', fetch = globalThis.fetch, timeout = 10_000 } = options
+  const { apiKey, expiresIn = DEFAULT_EXPIRES_IN, fetch = globalThis.fetch, timeout = 10_000 } = options
   if (typeof apiKey !== 'string' || !apiKey.trim()) {
     throw new IssueTokenError('invalid-input', 'apiKey is missing: pass your Courier API key on the server, e.g. process.env.COURIER_API_KEY.')
   }
-  const base = (options.baseUrl ?? (Object.hasOwn(COURIER_API_URLS, region) ? COURIER_API_URLS[region] : undefined))?.replace(/\/+$/, '')
-  if (!base) throw new IssueTokenError('invalid-input', `Unknown region ${JSON.stringify(region)}: use "us" or "eu".`)
+  const base = baseUrlOf(options)
   const scope = buildScope(options)
   const ms = timeoutOf(timeout)
   // Seconds with a unit: a bare number would be read as milliseconds by some parsers.

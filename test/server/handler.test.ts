@@ -347,6 +347,8 @@ describe('createTokenHandler: options checked when it is created', () => {
     ['expiresIn "500ms"', { expiresIn: '500ms' }, 'Refusing expiresIn "500ms"'],
     ['expiresIn 0', { expiresIn: 0 }, 'Refusing expiresIn 0'],
     ['timeout 0', { timeout: 0 }, 'Refusing timeout 0'],
+    ['a baseUrl without a scheme', { baseUrl: 'api.courier.com' }, 'Refusing baseUrl "api.courier.com"'],
+    ['an unknown region', { baseUrl: undefined as unknown as string, region: 'mars' as 'us' }, 'Unknown region "mars"'],
     ['timeout Infinity', { timeout: Infinity }, 'Refusing timeout Infinity'],
   ])('throws invalid-input for %s', (_, options, message) => {
     let caught: unknown

@@ -143,6 +143,18 @@ describe('issueCourierToken: input refused before any request', () => {
     expect(fetch).not.toHaveBeenCalled()
   })
 
+  it.each<[string, string, string]>([
+    ['an empty baseUrl (COURIER_BASE_URL= in a .env)', '', 'Refusing baseUrl "": use an http(s) URL such as https://api.courier.com, or leave it out for the region\'s.'],
+    ['a baseUrl without a scheme', 'api.eu.courier.com', 'Refusing baseUrl "api.eu.courier.com": use an http(s) URL such as https://api.courier.com, or leave it out for the region\'s.'],
+    ['a baseUrl of another scheme', 'ftp://api.courier.com', 'Refusing baseUrl "ftp://api.courier.com": use an http(s) URL such as https://api.courier.com, or leave it out for the region\'s.'],
+  ])('refuses %s with invalid-input, not as Courier unavailable', async (_, baseUrl, message) => {
+    const fetch = vi.fn<typeof globalThis.fetch>(async () => tokenResponse(courierJwt()))
+    const error = await failure({ baseUrl, fetch })
+    expect(error.code).toBe('invalid-input')
+    expect(error.message).toBe(message)
+    expect(fetch).not.toHaveBeenCalled()
+  })
+
   it.each(['constructor', '__proto__', 'toString'])('refuses the region %j, a built-in property name, as unknown', async (region) => {
     const fetch = vi.fn<typeof globalThis.fetch>(async () => tokenResponse(courierJwt()))
     const error = await failure({ baseUrl: undefined as unknown as string, region: region as 'us', fetch })
