@@ -60,7 +60,12 @@ function span(ms: number): string {
 }
 
 const when = (time: number | undefined, now: number) =>
-  time === undefined ? 'never' : `${new Date(time).toISOString()} (${time > now ? `in ${span(time - now)}` : `${span(now - time)} ago`})`
+  time === undefined
+    ? 'never'
+    : // Past year 275760 (an exp in µs, say) there is no Date: toISOString() would throw.
+      Number.isNaN(new Date(time).getTime())
+      ? `${Math.round(time / 1000)} s after 1970, beyond any date`
+      : `${new Date(time).toISOString()} (${time > now ? `in ${span(time - now)}` : `${span(now - time)} ago`})`
 
 async function readStdin(): Promise<string> {
   let text = ''

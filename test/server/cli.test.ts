@@ -197,6 +197,14 @@ describe('courier-token inspect', () => {
     expect(stdout).not.toContain('✔')
   })
 
+  it('prints a time beyond any date (an exp in microseconds) instead of failing with "Invalid time value"', async () => {
+    const exp = Math.floor(Date.now() * 1000)
+    const { stdout, stderr } = await run(['inspect', courierJwt({ exp })])
+    expect(stderr).toBe('')
+    expect(stdout).toContain('User      alice\n')
+    expect(stdout).toContain(`Expires   ${exp} s after 1970, beyond any date\n`)
+  })
+
   it('exits 1 for garbage with invalid-token and no decoded fields', async () => {
     const { code, stdout } = await run(['inspect', 'not-a-jwt'])
     expect(code).toBe(1)
