@@ -151,6 +151,8 @@ describe('courier-token usage errors', () => {
     ['an unknown command', ['frobnicate'], {}, 'Unknown command "frobnicate".', ''],
     ['an unknown flag', ['issue', '--user', 'alice', '--dev', '--bogus'], {}, "'--bogus'", 'issue '],
     ['an unknown feature', ['issue', '--user', 'alice', '--dev', '--features', 'chat'], {}, 'Unknown feature "chat"', 'issue '],
+    ['an empty --features to issue (an unset shell variable)', ['issue', '--user', 'alice', '--dev', '--features', ''], {}, '--features is empty: use inbox, preferences, push, comma-separated.', 'issue '],
+    ['an empty --features to inspect, which would call any token fine', ['inspect', 'a.b.c', '--features', ' , '], {}, '--features is empty: use inbox, preferences, push, comma-separated.', 'inspect '],
     ['an unknown region', ['issue', '--user', 'alice', '--region', 'mars'], { COURIER_API_KEY: STUB_API_KEY }, '--region is us or eu.', 'issue '],
     ['two tokens to inspect', ['inspect', 'a.b.c', 'd.e.f'], {}, 'Give one token.', 'inspect '],
   ])('exits 2 for %s', async (_, args, env, message, command) => {
