@@ -210,8 +210,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   }
 
   // A timer that belongs to a request: aborting it (stop(), a sign-out) clears the timer at once.
+  // Capped at setTimeout's 2^31 − 1 ms, past which it would fire at once: a huge timeout means never.
   const requestTimer = ({ signal }: AbortController, ms: number, callback: () => void) => {
-    const id = clock.setTimeout(callback, ms)
+    const id = clock.setTimeout(callback, Math.min(ms, 2 ** 31 - 1))
     signal.addEventListener('abort', () => clock.clearTimeout(id))
     return id
   }

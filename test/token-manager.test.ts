@@ -83,6 +83,18 @@ describe('construction', () => {
     expect(() => createTokenManager({ crossTab: false, url: ENDPOINT, ...options } as TokenManagerOptions)).toThrow(TypeError)
   })
 
+  it('takes a timeout beyond setTimeout\'s 2^31 − 1 ms as "never", not as "at once"', async () => {
+    // Browsers and Node fire a longer timer after 1 ms; fake timers do not, so this clock does.
+    const clock = { now: () => Date.now(), setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms > 2 ** 31 - 1 ? 1 : ms), clearTimeout }
+    const { manager, backend, of } = setup({ request: { timeout: 3e9 }, clock })
+    backend.reply(() => new Promise<Response>((resolve) => setTimeout(() => resolve(tokenResponse(courierJwt())), 10 * SECOND)))
+    const started = manager.start()
+    await vi.advanceTimersByTimeAsync(10 * SECOND)
+    await expect(started).resolves.toMatchObject({ userId: 'alice' })
+    expect(of('error')).toEqual([])
+    expect(backend.requests).toHaveLength(1)
+  })
+
   it('rejects an unknown feature, naming it', () => {
     expect(() => createTokenManager({ crossTab: false, url: ENDPOINT, features: ['inbox', 'chat' as 'inbox'] })).toThrow(/"chat"/)
   })
