@@ -11,6 +11,6 @@ export function parseDuration(value: string | number): number {
   )
   const unit = match?.[2]?.toLowerCase() ?? 's'
   const ms = match ? Number(match[1]) * UNITS[unit.startsWith('ms') || unit.startsWith('mil') ? 'ms' : unit[0]!]! : NaN
-  if (!(ms > 0)) throw new TypeError(`Invalid duration ${JSON.stringify(value)}: use e.g. "1h", "20s" or "2 days".`)
+  if (!(ms > 0 && ms < Infinity)) throw new TypeError(`Invalid duration ${JSON.stringify(value)}: use e.g. "1h", "20s" or "2 days".`)
   return ms
 }

@@ -59,6 +59,8 @@ describe('parseDuration', () => {
     ['1h30m', '"1h30m"'],
     ['h', '"h"'],
     ['Infinity', '"Infinity"'],
+    ['9'.repeat(400), `"${'9'.repeat(400)}"`], // a number, but not a finite one
+    [1e308 * 10, 'null'],
   ])('rejects %j with a TypeError that quotes the value', (value, quoted) => {
     expect(() => parseDuration(value)).toThrow(TypeError)
     expect(() => parseDuration(value)).toThrow(`Invalid duration ${quoted}`)
