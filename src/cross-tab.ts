@@ -31,7 +31,6 @@ export const openChannel = (name: string): ChannelLike | undefined =>
 
 export const browserLocks = (): LocksLike | undefined => (globalThis.navigator as { locks?: LocksLike } | undefined)?.locks
 
-
 /** A message from another tab, as sent, or undefined when it is not one of ours. */
 export function readMessage(data: unknown): CrossTabMessage | undefined {
   const message = data as Partial<Record<string, unknown>> | null
