@@ -72,7 +72,7 @@ export interface TokenManager {
   /** The token held now, or undefined once it expired. */
   readonly current: TokenInfo | undefined
   readonly status: TokenStatus
-  /** The last failure, the one behind an `error` or `unauthenticated` status; cleared by a token, by `stop()`, and by `start()` on a stopped or signed-out manager. */
+  /** The last failure, the one behind an `error` or `unauthenticated` status; cleared by a token, by `stop()`, by `start()` on a stopped or signed-out manager, and by `refresh()` on a signed-out one. */
   readonly error: TokenManagerError | undefined
   /** Returns a function that removes the handler. */
   on<K extends keyof TokenEvents>(type: K, handler: (event: TokenEvents[K]) => void): () => void

@@ -900,7 +900,7 @@ describe('warnings and status', () => {
     ])
   })
 
-  it('keeps the failure behind an error status as manager.error, cleared by a token, start() and stop()', async () => {
+  it('keeps the failure behind an error status as manager.error, cleared by a token, start(), stop() and refresh() after a sign-out', async () => {
     const { manager, backend } = setup()
     reply(backend, status(404))
     await expect(manager.start()).rejects.toMatchObject({ status: 404 })
@@ -917,6 +917,12 @@ describe('warnings and status', () => {
     const restarted = manager.start()
     expect(manager.error).toBeUndefined()
     await restarted
+    reply(backend, status(401))
+    await expect(manager.refresh()).rejects.toMatchObject({ code: 'unauthenticated' })
+    expect(manager.error?.status).toBe(401)
+    const refreshed = manager.refresh()
+    expect(manager.error).toBeUndefined()
+    await refreshed
   })
 
   it('walks through the statuses of a refresh, a failure and a recovery', async () => {

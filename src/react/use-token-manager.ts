@@ -8,7 +8,7 @@ export interface TokenManagerSnapshot {
   token: string | undefined
   info: TokenInfo | undefined
   status: TokenStatus
-  /** The last failure (`manager.error`): cleared when a token arrives, by `stop()`, and by `start()` on a stopped or signed-out manager. */
+  /** The last failure (`manager.error`): cleared when a token arrives, by `stop()`, by `start()` on a stopped or signed-out manager, and by `refresh()` on a signed-out one. */
   error: TokenManagerError | undefined
 }
 
