@@ -19,7 +19,7 @@ export type TokenEvents = {
   token: TokenInfo
   /** A request to the token endpoint started. */
   refreshing: { reason: RefreshReason }
-  /** A request failed; the next one starts in `retryInMs` (undefined while offline: it starts when back online). */
+  /** A request failed; the next one starts in `retryInMs` (undefined for a request lost offline: it starts when back online). */
   error: { error: TokenManagerError; retryInMs?: number | undefined }
   /** The endpoint answered 401 or 403, here or in another tab: the token is dropped, nothing is fetched until `start()` or `refresh()`. */
   unauthenticated: { error: TokenManagerError }
@@ -373,8 +373,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       emit('unauthenticated', { error })
       return
     }
-    // No retries are spent while offline: going online starts the next fetch, after the floor (a flapping network is no hot loop).
-    const retryInMs = online.isOnline() ? retryDelay(failures++, retry, Math.random(), error.retryAfter) : undefined
+    // No retries are spent on a request lost offline: going online starts the next fetch, after the floor (a flapping
+    // network is no hot loop). A server that answered (a status) gets its backoff and Retry-After, offline or not.
+    const retryInMs = online.isOnline() || error.status ? retryDelay(failures++, retry, Math.random(), error.retryAfter) : undefined
     nextFetchAt = clock.now() + (retryInMs ?? MIN_REFRESH_INTERVAL_MS)
     reason = 'retry'
     emit('error', { error, retryInMs })

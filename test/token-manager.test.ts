@@ -523,6 +523,25 @@ describe('offline (7)', () => {
     expect(manager.status).toBe('ready')
   })
 
+  it('lets the backoff after a server error run its course, Retry-After included, when the browser went offline before it arrived', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { manager, backend, online, times, of } = setup()
+    // The backend answers 429 while the browser already reports offline (a network change, a custom online source).
+    reply(backend, () => {
+      online.set(false)
+      return status(429, { 'retry-after': '30' })()
+    })
+    await expect(manager.start()).rejects.toMatchObject({ code: 'network', message: 'Offline.' })
+    expect(of('error')[0]).toMatchObject({ retryInMs: 30 * SECOND, error: { status: 429 } })
+    await vi.advanceTimersByTimeAsync(2 * SECOND)
+    online.set(true)
+    await vi.advanceTimersByTimeAsync(30 * SECOND - 2 * SECOND - 1)
+    expect(backend.requests).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(gaps(times)).toEqual([30 * SECOND])
+    expect(manager.status).toBe('ready')
+  })
+
   it('rejects getToken() at once while offline without a valid token', async () => {
     const { manager, online, backend } = setup()
     online.set(false)
