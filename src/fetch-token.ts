@@ -108,6 +108,7 @@ export function toTokenManagerError(error: unknown, now: number): TokenManagerEr
   return new TokenManagerError(
     status! > 0 ? (status === 401 || status === 403 ? 'unauthenticated' : 'http') : 'network',
     `Token request failed: ${text}`,
-    { cause: error, status, retryAfter: parseRetryAfter(response?.headers?.get?.('retry-after'), now) },
+    // An HTTP-date Retry-After is server time: counted from the Date header, a skewed local clock neither stretches nor cuts it.
+    { cause: error, status, retryAfter: parseRetryAfter(response?.headers?.get?.('retry-after'), Date.parse(response?.headers?.get?.('date')!) || now) },
   )
 }

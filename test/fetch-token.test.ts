@@ -470,6 +470,14 @@ describe('toTokenManagerError', () => {
     expect(error.retryAfter).toBe(expected)
   })
 
+  it.each([
+    ['an hour ahead', NOW + 3_600_000],
+    ['an hour behind', NOW - 3_600_000],
+  ])('counts an HTTP-date Retry-After from the Date header, with the local clock %s', (_, localNow) => {
+    const headers = new Headers({ date: 'Wed, 01 Jan 2025 12:00:00 GMT', 'retry-after': 'Wed, 01 Jan 2025 12:00:30 GMT' })
+    expect(toTokenManagerError({ response: { status: 503, headers } }, localNow).retryAfter).toBe(30_000)
+  })
+
   it('ignores Retry-After on an error without response headers', () => {
     expect(toTokenManagerError({ status: 503 }, NOW).retryAfter).toBeUndefined()
   })
