@@ -307,7 +307,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
             signal.addEventListener('abort', () => resolve())
           })
         }
-        if (ctrl === controller && !(nextFetchAt > clock.now())) await request(ctrl)
+        if (ctrl === controller && !(nextFetchAt > clock.now()) && online.isOnline()) await request(ctrl)
       })
       .catch(() => ctrl === controller && lockMisses++) // gave up waiting; a wait stop() ended is no miss
     clock.clearTimeout(waiting)

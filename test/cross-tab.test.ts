@@ -178,6 +178,28 @@ describe('cross-tab', () => {
     expect(b.status).toBe('ready')
   })
 
+  it('makes no request while offline, even with a lock it waited for granted while offline', async () => {
+    const online = fakeOnline()
+    const [a, b] = [tab(), tab({ online })]
+    await startAll(a, b)
+    backend.reply('hang')
+    vi.setSystemTime(Date.now() + HOUR - 20 * SECOND)
+    a.refresh().catch(() => {})
+    await settle()
+    b.wake()
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    expect(locks.waited).toEqual([CHANNEL])
+    // b goes offline while it waits; a's request times out and hands b the lock.
+    online.set(false)
+    await vi.advanceTimersByTimeAsync(DEFAULT_TIMEOUT_MS + PEER_REPLY_MS)
+    expect(backend.requests).toHaveLength(2)
+    await expect(b.getToken()).resolves.toBe(b.current!.token)
+    online.set(true)
+    await vi.advanceTimersByTimeAsync(2 * PEER_REPLY_MS)
+    expect(backend.requests).toHaveLength(3)
+    expect(b.status).toBe('ready')
+  })
+
   it('takes over within PEER_REPLY_MS when the tab holding the lock closes mid-refresh', async () => {
     const [a, b] = await bWaitsForAHangingRefresh()
     expect(backend.requests).toHaveLength(2)
