@@ -72,8 +72,8 @@ describe('cross-tab', () => {
   }
 
   /** Two tabs: a's refresh hangs while holding the lock, and b, woken when its refresh is due, waits for that lock. */
-  async function bWaitsForAHangingRefresh() {
-    const [a, b] = [tab(), tab()]
+  async function bWaitsForAHangingRefresh(bOptions: Partial<UrlSource & TokenManagerSettings> = {}) {
+    const [a, b] = [tab(), tab(bOptions)]
     await startAll(a, b)
     backend.reply('hang')
     vi.setSystemTime(Date.now() + HOUR - 20 * SECOND)
@@ -180,14 +180,7 @@ describe('cross-tab', () => {
 
   it('makes no request while offline, even with a lock it waited for granted while offline', async () => {
     const online = fakeOnline()
-    const [a, b] = [tab(), tab({ online })]
-    await startAll(a, b)
-    backend.reply('hang')
-    vi.setSystemTime(Date.now() + HOUR - 20 * SECOND)
-    a.refresh().catch(() => {})
-    await settle()
-    b.wake()
-    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    const [, b] = await bWaitsForAHangingRefresh({ online })
     expect(locks.waited).toEqual([CHANNEL])
     // b goes offline while it waits; a's request times out and hands b the lock.
     online.set(false)
