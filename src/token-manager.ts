@@ -160,7 +160,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const computeStatus = (): TokenStatus =>
     state !== 'running' ? state : controller ? (current ? 'refreshing' : 'loading') : lastError ? 'error' : current ? 'ready' : 'loading'
 
-  // Why a caller asking for a token now should not wait for one, if so.
+  // Why a caller asking for a token now should not wait for one, if so. A caller sits through
+  // `retry.limit` retries of a transient failure, each at most `maxDelay` away (a longer Retry-After is not waited for).
   const blocker = (): TokenManagerError | undefined =>
     state === 'stopped'
       ? new TokenManagerError('stopped', 'Token manager stopped.')
@@ -170,7 +171,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
           ? undefined
           : !online.isOnline()
             ? new TokenManagerError('network', 'Offline.')
-            : lastError && (failures > retry.limit || !isTransient(lastError))
+            : lastError && (failures > retry.limit || !isTransient(lastError) || nextFetchAt - clock.now() > retry.maxDelay)
               ? lastError
               : undefined
 

@@ -595,6 +595,18 @@ describe('failures (9)', () => {
     expect(of('error')[0]).toMatchObject({ retryInMs: 30 * SECOND, error: { code: 'http', status: 429, retryAfter: 30 * SECOND } })
   })
 
+  it('rejects waiting callers at once when Retry-After asks for longer than retry.maxDelay, and still retries then', async () => {
+    const { manager, backend, times } = setup()
+    reply(backend, status(503, { 'retry-after': '3600' }))
+    const started = manager.start()
+    await settle()
+    await expect(started).rejects.toMatchObject({ status: 503, retryAfter: HOUR })
+    await expect(manager.getToken()).rejects.toMatchObject({ status: 503 })
+    await vi.advanceTimersByTimeAsync(HOUR)
+    expect(gaps(times)).toEqual([HOUR])
+    await expect(manager.getToken()).resolves.toBe(manager.current!.token)
+  })
+
   it('keeps trying at the capped delay after the token expired, until stop()', async () => {
     vi.spyOn(Math, 'random').mockReturnValue(1)
     const { manager, backend, times, events } = setup()
