@@ -80,6 +80,9 @@ export function createTokenSource({ url, fetchToken, request = {}, parseResponse
       fetch,
       retry: 0, // the manager retries, with backoff that knows about expiry and being offline
       timeout: false, // the manager times requests on its own clock
+      // Chromium holds a GET back while another GET of the URL is in flight (one writer per HTTP cache
+      // entry, for up to 20 s): a frozen tab's request would hold up the others' fetch without its lock.
+      cache: 'no-store',
     } as Parameters<typeof ky>[1])
     const type = response.headers.get('content-type') ?? 'no content type'
     const info = decodeAnswer(await parseResponse(response), `${url} sent ${type}, not a JWT${type.includes('html') ? ' (a missing route?)' : ''}.`)

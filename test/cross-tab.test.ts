@@ -1,5 +1,5 @@
 // Several tabs of one origin, simulated with fake BroadcastChannels and Web Locks under fake timers.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { PEER_REPLY_MS, readMessage } from '../src/cross-tab'
 import { createTokenManager, DEFAULT_TIMEOUT_MS, type TokenEvents, type TokenManager, type TokenManagerSettings, type UrlSource } from '../src/index'
 import { fakeBackend, jsonResponse, tokenResponse, type Reply } from './helpers/backend'
@@ -301,6 +301,33 @@ describe('cross-tab', () => {
     await vi.advanceTimersByTimeAsync(1)
     await started
     expect(backend.requests).toHaveLength(1)
+    locks.held.clear()
+  })
+
+  it('keeps its requests out of the HTTP cache, so a frozen tab’s request in flight cannot hold up the fetch that goes without its lock', async () => {
+    // Chromium lets one GET of a URL at a time write the HTTP cache: another GET of that URL in the same
+    // profile waits (up to 20 s) for the first one's response headers. A frozen tab's request that never
+    // gets them held up every bypass fetch of the others until it timed out (test/e2e/tabs.test.ts).
+    // happy-dom's Request drops the cache mode; this one keeps it, as browsers do.
+    vi.stubGlobal(
+      'Request',
+      class extends Request {
+        override readonly cache: RequestCache
+        constructor(input: RequestInfo | URL, init?: RequestInit) {
+          super(input, init)
+          this.cache = init?.cache ?? (input as { cache?: RequestCache }).cache ?? 'default'
+        }
+      },
+    )
+    onTestFinished(() => {
+      vi.unstubAllGlobals()
+    })
+    locks.orphan(CHANNEL)
+    const alone = tab()
+    const started = alone.start()
+    await vi.advanceTimersByTimeAsync(3 * PEER_REPLY_MS + 2 * 2 * DEFAULT_TIMEOUT_MS)
+    await started
+    expect(backend.requests.map((request) => request.cache)).toEqual(['no-store'])
     locks.held.clear()
   })
 
