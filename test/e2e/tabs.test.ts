@@ -3,7 +3,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDemo, type DemoSession } from '../../examples/demo/server.mjs'
-import { launchChromium } from './chromium'
+import { launchChromium, launchFreezableChromium } from './chromium'
 
 type DemoEvent = { type: string; text: string; at: number }
 
@@ -46,6 +46,39 @@ const holdsValidToken = (page: Page) =>
     return !!info && info.expiresAt > Date.now()
   })
 const setMode = (page: Page, mode: string) => page.evaluate((value) => (window as any).demo.setMode(value), mode)
+const status = (page: Page) => page.evaluate(() => (window as any).demo.manager.status as string)
+
+/** The name of the demo manager's channel and Web Lock: `courier-token-manager <url>`. */
+const STREAM = 'courier-token-manager /api/generate-courier-jwt'
+const lockHeld = (page: Page) => page.evaluate((name) => navigator.locks.query().then(({ held }) => !!held?.some((lock) => lock.name === name)), STREAM)
+
+/** Polls `condition` every 100 ms until it holds; fails after `ms`. */
+async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string) {
+  const deadline = Date.now() + ms
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`)
+    await sleep(100)
+  }
+}
+
+/**
+ * Replaces the demo page's manager with one built from `options` (the same bundle, the same endpoint
+ * and user), started; its events go to the page's `demo.events` like the demo's own.
+ */
+async function useManager(page: Page, options: Record<string, unknown>) {
+  // An inline module: a dynamic import() in the test's code would be rewritten by Vite before it reaches the page.
+  await page.addScriptTag({ type: 'module', content: "import { createTokenManager } from '/dist/index.js'; window.createTokenManager = createTokenManager" })
+  await page.waitForFunction(() => typeof (window as any).createTokenManager === 'function')
+  await page.evaluate(async (options) => {
+    const { demo, createTokenManager } = window as any
+    demo.manager.stop()
+    demo.manager = createTokenManager({ url: '/api/generate-courier-jwt', userId: 'demo-user', ...options })
+    for (const type of ['token', 'refreshing', 'error', 'expired', 'unauthenticated']) {
+      demo.manager.on(type, (event: any) => demo.events.push({ type, text: event?.reason ?? event?.error?.message ?? '', at: Date.now() }))
+    }
+    await demo.manager.start()
+  }, options)
+}
 
 /** Samples every tab every 200 ms for `ms`: how often a tab held no valid token. */
 async function watch(pages: Page[], ms: number) {
@@ -163,18 +196,135 @@ describe('tabs in Chromium', () => {
   })
 
   it('refreshes at once when a page frozen past expiry is resumed', async () => {
-    const { context, pages } = await profile(1)
-    const page = pages[0]!
-    const first = await page.evaluate(() => (window as any).demo.manager.current.token as string)
-    const cdp = await context.newCDPSession(page)
-    await cdp.send('Page.setWebLifecycleState', { state: 'frozen' })
-    await sleep(LIFETIME_MS + 1_000)
-    await cdp.send('Page.setWebLifecycleState', { state: 'active' })
-    const resumedAt = Date.now()
-    // The old token expired during the freeze (the server issues a new one: its clock moved too).
-    await page.waitForFunction((old) => (window as any).demo.manager.current && (window as any).demo.manager.current.token !== old, first, { timeout: 3_000 })
-    expect(Date.now() - resumedAt).toBeLessThan(2_000)
+    // A page Chromium can freeze: Playwright's own pages stay visible, and a visible page is not frozen.
+    const chromium = await launchFreezableChromium()
+    try {
+      const page = await chromium.newPage(demo.url)
+      await page.waitForFunction(() => (window as any).demo?.manager.current !== undefined, null, { timeout: 5_000 })
+      const [cookie] = await chromium.context.cookies()
+      const session = demo.sessions.get(cookie!.value)!
+      const first = await page.evaluate(() => (window as any).demo.manager.current.token as string)
+      const cdp = await chromium.context.newCDPSession(page)
+      await cdp.send('Page.setWebLifecycleState', { state: 'frozen' })
+      const sent = session.requests
+      await sleep(LIFETIME_MS + 1_000)
+      // Frozen: no timer ran, so no refresh was sent.
+      expect(session.requests).toBe(sent)
+      // Resumed and shown again, as when the user returns to it.
+      await cdp.send('Page.setWebLifecycleState', { state: 'active' })
+      await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: true })
+      const resumedAt = Date.now()
+      // The old token expired during the freeze (the server issues a new one: its clock moved too).
+      await page.waitForFunction((old) => (window as any).demo.manager.current && (window as any).demo.manager.current.token !== old, first, { timeout: 3_000 })
+      expect(Date.now() - resumedAt).toBeLessThan(2_000)
+      expect((await events(page)).some((event) => event.type === 'expired')).toBe(true)
+    } finally {
+      await chromium.close()
+    }
+  })
+
+  it('signs every tab out when the backend answers 401, and no tab asks again', async () => {
+    const { context, pages, session } = await profile(3)
+    await setMode(pages[0]!, 'unauthorized')
+    const sent = session.requests
+    // The next refresh gets the 401: every tab drops its token and stops.
+    await Promise.all(pages.map((page) => page.waitForFunction(() => (window as any).demo.manager.status === 'unauthenticated', null, { timeout: 10_000 })))
+    const signedOut = session.requests - sent
+    const states = await Promise.all(
+      pages.map((page) =>
+        page.evaluate(() => {
+          const { manager } = (window as any).demo
+          return { current: manager.current, code: manager.error?.code, status: manager.error?.status }
+        }),
+      ),
+    )
+    for (const state of states) expect(state).toMatchObject({ current: undefined, code: 'unauthenticated' })
+    // The tab that got the 401 says so; the others heard it from that tab, or got a 401 of their own.
+    expect(states.filter((state) => state.status === 401).length).toBe(signedOut)
+    expect(signedOut).toBeGreaterThanOrEqual(1)
+    expect(signedOut).toBeLessThanOrEqual(pages.length)
+    // Nothing more: no retry, no refresh, no tab asking its peers and then the backend, well past the tokens' expiry.
+    await sleep(LIFETIME_MS / 2)
+    expect(session.requests - sent).toBe(signedOut)
+    for (const page of pages) {
+      expect(await status(page)).toBe('unauthenticated')
+      expect((await events(page)).filter((event) => event.type === 'unauthenticated')).toHaveLength(1)
+    }
+    console.info(`sign-out: ${signedOut} request(s) for 3 tabs`)
     await context.close()
   })
-})
 
+  it('fetches without the lock a tab frozen mid-refresh keeps, before the token expires; the tab recovers when resumed', async () => {
+    // Measured in Chromium: a frozen page keeps its Web Lock (its callback cannot return), its timers stop,
+    // and BroadcastChannel messages still reach it. A short request timeout keeps the others' two waits for
+    // the lock (2 × timeout each) short, and 24-second tokens leave room for both before the token runs out.
+    const TIMEOUT_MS = 1_500
+    const slow = await startDemo({ lifetime: '24s' })
+    const chromium = await launchFreezableChromium()
+    try {
+      const pages: Page[] = []
+      for (let i = 0; i < 3; i++) {
+        const page = await chromium.newPage(slow.url)
+        await page.waitForFunction(() => (window as any).demo?.manager.current !== undefined, null, { timeout: 5_000 })
+        pages.push(page)
+      }
+      // The demo's managers all stop first: only the test's managers share the stream.
+      for (const page of pages) await page.evaluate(() => (window as any).demo.manager.stop())
+      for (const page of pages) await useManager(page, { refreshMargin: 12_000, request: { timeout: TIMEOUT_MS } })
+      const [cookie] = await chromium.context.cookies()
+      const session = slow.sessions.get(cookie!.value)!
+      const [frozen, ...others] = pages as [Page, Page, Page]
+      const old = await others[0].evaluate(() => (window as any).demo.manager.current as { token: string; expiresAt: number })
+      for (const page of pages) expect(await page.evaluate(() => (window as any).demo.manager.current?.token)).toBe(old.token)
+
+      // One tab refreshes against a backend that never answers, and is frozen as its request starts: it keeps the lock.
+      const cdp = await chromium.context.newCDPSession(frozen)
+      let frozenAt = 0
+      await frozen.exposeFunction('freeze', async () => {
+        await cdp.send('Page.setWebLifecycleState', { state: 'frozen' })
+        frozenAt = Date.now()
+      })
+      session.mode = 'hang'
+      const sent = session.requests
+      await frozen.evaluate(() => {
+        const { demo, freeze } = window as any
+        const off = demo.manager.on('refreshing', () => {
+          off()
+          freeze()
+        })
+        demo.manager.refresh().catch(() => {})
+      })
+      await until(() => frozenAt > 0 && session.requests === sent + 1, 5_000, 'the tab to freeze with its request sent')
+      session.mode = 'ok'
+      expect(await lockHeld(others[0])).toBe(true)
+      await others[0].evaluate((name) => {
+        const asks: number[] = ((window as any).asks = [])
+        new BroadcastChannel(name).onmessage = ({ data }) => data.type === 'ask' && asks.push(Date.now())
+      }, STREAM)
+
+      // The others refresh on schedule, wait for the lock twice, then fetch without it: before their token expires.
+      await Promise.all(
+        others.map((page) => page.waitForFunction((old) => (window as any).demo.manager.current?.expiresAt > old, old.expiresAt, { timeout: old.expiresAt - Date.now() + 2_000 })),
+      )
+      const bypassed = session.requests - sent - 1
+      const [firstAsk] = await others[0].evaluate(() => (window as any).asks as number[])
+      const adoptedAt = (await events(others[0])).find((event) => event.type === 'token' && event.at > frozenAt)!.at
+      console.info(`frozen tab: the others fetched ${adoptedAt - firstAsk!} ms after their refresh began and ${old.expiresAt - adoptedAt} ms before expiry, ${bypassed} request(s)`)
+      expect(await lockHeld(others[0])).toBe(true) // still the frozen tab's
+      expect(adoptedAt - firstAsk!).toBeGreaterThanOrEqual(2 * 2 * TIMEOUT_MS)
+      expect(bypassed).toBeGreaterThanOrEqual(1)
+      expect(bypassed).toBeLessThanOrEqual(others.length)
+      for (const page of others) expect((await events(page)).filter((event) => event.type === 'expired' || event.type === 'error')).toEqual([])
+
+      // Resumed and shown again, as when the user returns to it: its request times out, the lock is free, and it holds a valid token.
+      await cdp.send('Page.setWebLifecycleState', { state: 'active' })
+      await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: true })
+      await frozen.waitForFunction(() => (window as any).demo.manager.status === 'ready' && (window as any).demo.manager.current?.expiresAt > Date.now(), null, { timeout: 3_000 })
+      await until(async () => !(await lockHeld(others[0])), 3_000, 'the frozen tab to release the lock')
+      expect(session.requests - sent - 1).toBe(bypassed)
+    } finally {
+      await chromium.close()
+      await slow.close()
+    }
+  })
+})
