@@ -34,3 +34,6 @@ export const DEFAULT_RETRY = { limit: 3, baseDelay: 1_000, maxDelay: 120_000 } a
  * a visible tab): this bounds how long an expired token can go unnoticed after such a sleep.
  */
 export const CLOCK_CHECK_INTERVAL_MS = 60_000
+
+/** @internal setTimeout's longest delay: past it, browsers and Node fire the timer at once. */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1

@@ -1,6 +1,6 @@
 import mitt from 'mitt'
 import { systemClock, type Clock } from './clock'
-import { DEFAULT_REFRESH_MARGIN_MS, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, MIN_REFRESH_INTERVAL_MS } from './constants'
+import { DEFAULT_REFRESH_MARGIN_MS, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, MAX_TIMER_DELAY_MS, MIN_REFRESH_INTERVAL_MS } from './constants'
 import { browserLocks, openChannel, PEER_REPLY_MS, readMessage, type ChannelLike, type CrossTabMessage, type LocksLike } from './cross-tab'
 import { assertFeatures, diagnose, type Diagnosis, type Feature } from './diagnose'
 import { networkStatus, pageVisibility, type OnlineSource, type WakeSource } from './environment'
@@ -83,8 +83,10 @@ export interface TokenManager {
 
 type Waiter = [resolve: (info: TokenInfo) => void, reject: (error: TokenManagerError) => void]
 
-const isTransient = ({ code, status = 0 }: TokenManagerError) =>
-  code === 'network' || code === 'timeout' || status >= 500 || status === 408 || status === 429
+// No answer came (the request failed or hung): what the network coming back may fix.
+const isLost = ({ code }: TokenManagerError) => code === 'network' || code === 'timeout'
+
+const isTransient = (error: TokenManagerError, status = error.status ?? 0) => isLost(error) || status >= 500 || status === 408 || status === 429
 
 /**
  * Keeps a Courier JWT from your backend fresh: fetches it, refreshes it before it expires,
@@ -204,16 +206,16 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     if (channel) channel.onmessage = ({ data }) => receive(data)
   }
 
-  // Back online: a request the network failed is retried now (after the floor), not at the end of its backoff.
+  // Back online: a request the network lost is retried now (after the floor), not at the end of its backoff.
   const networkChanged = () => {
-    if (online.isOnline() && lastError?.code === 'network') nextFetchAt = Math.min(nextFetchAt, lastFetchAt + MIN_REFRESH_INTERVAL_MS)
+    if (online.isOnline() && lastError && isLost(lastError)) nextFetchAt = Math.min(nextFetchAt, lastFetchAt + MIN_REFRESH_INTERVAL_MS)
     tick()
   }
 
   // A timer that belongs to a request: aborting it (stop(), a sign-out) clears the timer at once.
-  // Capped at setTimeout's 2^31 − 1 ms, past which it would fire at once: a huge timeout means never.
+  // Capped at what setTimeout can wait: a huge timeout means never, not at once.
   const requestTimer = ({ signal }: AbortController, ms: number, callback: () => void) => {
-    const id = clock.setTimeout(callback, Math.min(ms, 2 ** 31 - 1))
+    const id = clock.setTimeout(callback, Math.min(ms, MAX_TIMER_DELAY_MS))
     signal.addEventListener('abort', () => clock.clearTimeout(id))
     return id
   }
@@ -375,8 +377,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       return
     }
     // No retries are spent on a request lost offline: going online starts the next fetch, after the floor (a flapping
-    // network is no hot loop). A server that answered (a status) gets its backoff and Retry-After, offline or not.
-    const retryInMs = online.isOnline() || error.status ? retryDelay(failures++, retry, Math.random(), error.retryAfter) : undefined
+    // network is no hot loop). A server that answered gets its backoff and Retry-After, offline or not.
+    const retryInMs = online.isOnline() || !isLost(error) ? retryDelay(failures++, retry, Math.random(), error.retryAfter) : undefined
     nextFetchAt = clock.now() + (retryInMs ?? MIN_REFRESH_INTERVAL_MS)
     reason = 'retry'
     emit('error', { error, retryInMs })

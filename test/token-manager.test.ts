@@ -508,11 +508,14 @@ describe('offline (7)', () => {
     expect(backend.requests).toHaveLength(2)
   })
 
-  it('retries a request the network failed as soon as it is back, not at the end of its backoff', async () => {
+  it.each([
+    ['failed', new TypeError('Failed to fetch')],
+    ['timed out', 'hang'],
+  ] as const)('retries a request the network %s as soon as it is back, not at the end of its backoff', async (_, lost) => {
     vi.spyOn(Math, 'random').mockReturnValue(1)
-    const { manager, backend, online, of } = setup()
-    // The request fails before the browser notices it is offline: a backoff is scheduled.
-    reply(backend, new TypeError('Failed to fetch'), new TypeError('Failed to fetch'))
+    const { manager, backend, online, of } = setup({ request: { timeout: SECOND } })
+    // The request is lost before the browser notices it is offline: a backoff is scheduled.
+    reply(backend, lost, lost)
     void manager.start()
     await vi.advanceTimersByTimeAsync(10 * SECOND)
     expect(backend.requests).toHaveLength(2)

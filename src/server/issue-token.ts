@@ -1,3 +1,4 @@
+import { MAX_TIMER_DELAY_MS } from '../constants'
 import { decodeToken } from '../token'
 import { parseDuration } from './duration'
 import { IssueTokenError } from './errors'
@@ -68,9 +69,6 @@ export function baseUrlOf({ baseUrl, region = 'us' }: Pick<CourierConnection, 'b
   }
   return baseUrl.replace(/\/+$/, '')
 }
-
-// Node fires a longer timer after 1 ms (TimeoutOverflowWarning), which would fail every call.
-const MAX_TIMER_DELAY_MS = 2_147_483_647
 
 /** The Courier call's timeout in ms, refused unless above 0 and finite, clamped to what a timer can wait. */
 export function timeoutOf(timeout: number): number {
