@@ -16,7 +16,8 @@ export const clampDelay = (ms: number): number => Math.min(Math.max(ms, 0), CLOC
  * latency and second-resolution claims can only make a token expire a little early, never late.
  */
 export function placeOnLocalClock(info: TokenInfo, startedAt: number, serverTime?: number): TokenInfo {
-  const serverNow = Math.max(info.issuedAt ?? -Infinity, serverTime || -Infinity)
+  // iat: 0 is a placeholder, not 1970: read as a time, it would stretch the token's life to decades.
+  const serverNow = Math.max(info.issuedAt || -Infinity, serverTime || -Infinity)
   const offset = serverNow > -Infinity ? startedAt - serverNow - 1000 : 0
   const shift = (time?: number) => time && time + offset
   return { ...info, expiresAt: shift(info.expiresAt), issuedAt: shift(info.issuedAt) }

@@ -118,6 +118,15 @@ describe('placeOnLocalClock', () => {
     expect(placed.issuedAt).toBeUndefined()
   })
 
+  // Some issuers write iat: 0 as a placeholder. Read as 1970, it would stretch the token's life to
+  // decades; without a Date header (fetchToken) nothing else would correct it.
+  it('treats iat: 0 as unknown: a placeholder, not a token issued in 1970', () => {
+    const info = tokenInfo(0, SERVER_NOW + HOUR)
+
+    expect(placeOnLocalClock(info, SERVER_NOW + 5 * HOUR).expiresAt).toBe(SERVER_NOW + HOUR)
+    expect(placeOnLocalClock(info, SERVER_NOW + 5 * HOUR, SERVER_NOW).expiresAt).toBe(SERVER_NOW + 6 * HOUR - SECOND)
+  })
+
   it('returns a copy with the other fields unchanged and does not mutate its input', () => {
     const info = tokenInfo(SERVER_NOW, SERVER_NOW + HOUR)
     const before = structuredClone(info)
