@@ -1,13 +1,16 @@
 // The built package, as users import it, against a real HTTP server on loopback.
+import { execFile } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 type Root = typeof import('../../src/index')
 type ServerEntry = typeof import('../../src/server/index')
 
 const require = createRequire(import.meta.url)
+const run = promisify(execFile)
 let server: Server
 let url: string
 let requests = 0
@@ -33,7 +36,7 @@ afterAll(() => new Promise<void>((done) => server.close(() => done())))
 describe.each([
   ['ESM', async () => (await import('../../dist/index.js')) as unknown as Root],
   ['CommonJS', async () => require('../../dist/index.cjs') as Root],
-])('the built %s entry', (_, load) => {
+])('the built %s entry', (format, load) => {
   it('fetches, refreshes and decodes a token over real HTTP', async () => {
     const { createTokenManager, diagnoseToken } = await load()
     const manager = createTokenManager({ url, request: { headers: { authorization: 'Bearer session' } } })
@@ -46,6 +49,25 @@ describe.each([
     expect(second.expiresAt! - Date.now()).toBeGreaterThan(59 * 60_000)
     expect(requests - before).toBe(2)
     expect(diagnoseToken(second.token, { features: ['inbox'] })).toEqual([])
+  })
+
+  // What the README promises Node users: the channel holds the process open until stop(), the timers never do.
+  // A child process: this one's resources are vitest's.
+  it.each([
+    { crossTab: true, held: ['MessagePort'] },
+    { crossTab: false, held: [] },
+  ])('under Node with crossTab: $crossTab, holds $held open until stop()', async ({ crossTab, held }) => {
+    const script = `
+      const ours = () => process.getActiveResourcesInfo().filter((kind) => kind === 'MessagePort' || kind === 'Timeout')
+      ;(${format === 'ESM'} ? import('./dist/index.js') : Promise.resolve(require('./dist/index.cjs'))).then(async ({ createTokenManager }) => {
+        const manager = createTokenManager({ url: '${url}', crossTab: ${crossTab}, request: { headers: { authorization: 'Bearer session' } } })
+        await manager.start()
+        const running = ours()
+        manager.stop()
+        console.log(JSON.stringify([running, ours()]))
+      })`
+    const { stdout } = await run(process.execPath, ['-e', script])
+    expect(JSON.parse(stdout)).toEqual([held, []])
   })
 
   it('reports a 401 from the backend as unauthenticated', async () => {
