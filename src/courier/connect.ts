@@ -188,12 +188,12 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
     const session = courier.client?.options
     const held = session?.accessToken
     const user = info ? info.userId : session?.userId
-    const stranger = userId !== undefined && user !== undefined && user !== userId
+    const stranger = (id: string | undefined) => userId !== undefined && id !== undefined && id !== userId
     // Courier holds the manager's own token: an earlier adapter on this manager handed it (a remount,
-    // StrictMode, new options). Or the manager has none yet, and Courier holds another user's: the
-    // previous user's session, whose manager's adapter is gone (a user switch). Either is ours to end.
-    if (info ? info.token === held : stranger) handed = held
-    if (stranger) return refuse(`Not signing in to Courier: the token is for user "${user}", not "${userId}".`)
+    // StrictMode, new options). Or Courier holds another user's, whatever token the manager has: the
+    // previous user's session, whose adapter is gone (a user switch). Either is ours to end.
+    if ((info && info.token === held) || stranger(session?.userId)) handed = held
+    if (stranger(user)) return refuse(`Not signing in to Courier: the token is for user "${user}", not "${userId}".`)
     if (!info) return
     if (!info.userId) return refuse('Not signing in to Courier: the token has no user_id:<id> scope.')
     // The same user with the same options (courier-js keeps its default URLs when none are given). Else a

@@ -211,6 +211,20 @@ describe('connect', () => {
     expect(warnings).toEqual(['Not signing in to Courier: the token is for user "alice", not "bob".'])
   })
 
+  it('signs Courier out of the previous user’s older token when reconnected for another user after a refresh', async () => {
+    const { courier, calls } = fakeCourier()
+    const warnings: string[] = []
+    const { manager: tokens } = manager('alice')
+    await tokens.start()
+    connected(tokens, courier)()
+    // The Inbox page was left meanwhile: the manager refreshed, Courier kept the older token.
+    await tokens.refresh()
+    connected(tokens, courier, { userId: 'bob', onWarning: (message) => warnings.push(message) })
+    expect(courier.client).toBeUndefined()
+    expect(calls).toEqual(['signIn alice', 'signOut'])
+    expect(warnings).toEqual(['Not signing in to Courier: the token is for user "alice", not "bob".'])
+  })
+
   it('signs out a session for another user than userId while its manager has no token yet (a new manager after a user switch)', async () => {
     const { courier, calls } = fakeCourier()
     const warnings: string[] = []
