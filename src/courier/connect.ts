@@ -89,8 +89,6 @@ interface ClientInternals {
   inbox: { options: unknown; socket: SocketInternals }
 }
 
-const OPEN_OR_CONNECTING = [0, 1]
-
 /** Every sub-client and the socket share one options object, so one write reaches them all. */
 const internalsOf = (client: unknown): ClientInternals | undefined => {
   const candidate = client as Partial<ClientInternals> | undefined
@@ -145,11 +143,14 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
   // Reconnects the socket with the new token, then re-attaches the realtime listeners that
   // CourierInboxSocket drops on every close. The old socket must finish closing first: its close
   // event would otherwise clear the listener just added to the new one. A reconnect begun before
-  // disconnect() still ends: the socket it closed would otherwise stay closed for good.
+  // disconnect() still ends: the socket it closed would otherwise stay closed for good. A socket
+  // that dropped is reopened too: courier-js would retry it later (not after 5 failures) without them.
   const reconnect = async (client: ClientInternals, socket: WebSocket) => {
-    const closed = new Promise((resolve) => socket.addEventListener('close', resolve, { once: true }))
-    client.inbox.socket.close()
-    await closed
+    if (socket.readyState < 3) {
+      const closed = new Promise((resolve) => socket.addEventListener('close', resolve, { once: true }))
+      client.inbox.socket.close()
+      await closed
+    }
     if (courier.client !== (client as unknown)) return
     await inbox!.listenForUpdates()
     await toast?.listenForMessages()
@@ -159,7 +160,7 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
   const swap = (info: TokenInfo): boolean => {
     const client = internalsOf(courier.client)
     const socket = client?.inbox.socket.webSocket
-    const live = !!socket && OPEN_OR_CONNECTING.includes(socket.readyState)
+    const live = !!socket // courier-js opened it: it may be open, or dropped and waiting to retry
     if (!client || (live && !inbox)) {
       if (!warnedFallback) {
         warnedFallback = true

@@ -144,6 +144,19 @@ describe('connectCourier with the real Courier SDK', () => {
     }
   })
 
+  it('seamless mode: a refresh after the socket dropped reconnects it with the Inbox listening, as a sign-in would', async () => {
+    await signedIn('seamless')
+    // The connection drops; courier-js clears the Inbox's listener on every close and retries later
+    // (here in 1 s, as Courier may ask; after 5 failed retries, never).
+    stub.subscribed()[0]!.socket.close(4000, JSON.stringify({ 'Retry-After': '1' }))
+    const internals = Courier.shared.client!.inbox.socket as unknown as { webSocket: WebSocket }
+    await until(() => internals.webSocket.readyState === 3, 'courier-js to see the socket closed')
+    const second = await manager.refresh()
+    await until(() => socketWith(second.token), 'the socket to reconnect with the new token')
+    stub.push(message('m2', 'Sent after the drop'))
+    await until(() => shows('Sent after the drop'), 'the realtime message')
+  })
+
   it('seamless mode: disconnect() while the socket is reconnecting still leaves the Inbox a live socket', async () => {
     await signedIn('seamless')
     const second = await manager.refresh()
