@@ -112,6 +112,10 @@ const sameEndpoints = (wanted: CourierApiUrls, stored: CourierApiUrls | undefine
   return endpoints(wanted).every((url, index) => !url || url === used[index])
 }
 
+// The last token an adapter handed each Courier: only a session we started is ours to end. Kept across
+// adapters, so that one connected later (a remount) ends a session whose token expired while none was.
+const handedTo = new WeakMap<CourierLike, string | undefined>()
+
 /** @internal The default `onWarning`, shared with the React hook. */
 export const warnInConsole = (message: string) => console.warn(`[courier-token-manager] ${message}`)
 
@@ -134,10 +138,9 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
   let connected = true
   let warnedFallback = false
   let refreshedFor: string | undefined
-  // The last token handed to Courier: only a session we started is ours to end.
-  let handed: string | undefined
+  const hand = (token: string | undefined) => handedTo.set(courier, token)
   const signOutIfOurs = () => {
-    if (courier.client && courier.client.options.accessToken === handed) courier.signOut()
+    if (courier.client && courier.client.options.accessToken === handedTo.get(courier)) courier.signOut()
   }
 
   // Reconnects the socket with the new token, then re-attaches the realtime listeners that
@@ -172,9 +175,10 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
       }
       return false
     }
-    client.options.accessToken = handed = info.token
-    client.options.jwt = info.token // courier-js only reads it for warnings
-    if (live) reconnect(client, socket!).catch((error: unknown) => warn(`Reconnecting Courier's socket failed: ${String(error)}`))
+    // courier-js only reads jwt for warnings.
+    hand((client.options.accessToken = client.options.jwt = info.token))
+    // Not the error: one about the socket's URL would quote the token in it.
+    if (live) reconnect(client, socket!).catch(() => warn("Reconnecting Courier's socket failed."))
     return true
   }
 
@@ -193,16 +197,17 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
     // Courier holds the manager's own token: an earlier adapter on this manager handed it (a remount,
     // StrictMode, new options). Or Courier holds another user's, whatever token the manager has: the
     // previous user's session, whose adapter is gone (a user switch). Either is ours to end.
-    if ((info && info.token === held) || stranger(session?.userId)) handed = held
+    if ((info && info.token === held) || stranger(session?.userId)) hand(held)
     if (stranger(user)) return refuse(`Not signing in to Courier: the token is for user "${user}", not "${userId}".`)
-    if (!info) return
+    if (!info) return signOutIfOurs()
     if (!info.userId) return refuse('Not signing in to Courier: the token has no user_id:<id> scope.')
     // The same user with the same options (courier-js keeps its default URLs when none are given). Else a
     // full sign-in, even with the token Courier holds: a new user, or a tenant switch.
     const same =
       session?.userId === info.userId && session.tenantId === tenantId && !session.showLogs === !showLogs && (!apiUrls || sameEndpoints(apiUrls, session.apiUrls))
     if (same && (info.token === held || (mode === 'seamless' && swap(info)))) return
-    courier.signIn({ ...passThrough, userId: info.userId, jwt: (handed = info.token) })
+    hand(info.token)
+    courier.signIn({ ...passThrough, userId: info.userId, jwt: info.token })
   }
 
   const datastoreListener: DatastoreListenerLike = {

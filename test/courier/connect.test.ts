@@ -198,6 +198,21 @@ describe('connect', () => {
     expect(courier.client).toBeUndefined()
   })
 
+  it('signs out, when reconnected, a session an earlier adapter started whose token expired while none was connected', async () => {
+    const { courier, calls } = fakeCourier()
+    const { manager: tokens, backend } = failingManager()
+    const first = await tokens.start()
+    connected(tokens, courier)()
+    // The Inbox page was left; the token ran out with the backend down. Then the page comes back.
+    backend.failing = true
+    await vi.advanceTimersByTimeAsync(first.expiresAt! - Date.now())
+    connected(tokens, courier)
+    expect(calls).toEqual(['signIn alice', 'signOut'])
+    backend.failing = false
+    await vi.advanceTimersByTimeAsync(3 * 60_000)
+    expect(courier.client?.options.accessToken).toBe(tokens.current!.token)
+  })
+
   it('refuses, and signs Courier out of, the previous user’s token when reconnected for another user', async () => {
     const { courier, calls } = fakeCourier()
     const warnings: string[] = []
@@ -318,6 +333,24 @@ describe('seamless mode', () => {
     expect(closedBeforeReattach).toBe(true)
     expect(courier.client).toBe(client)
     expect(client.options).toEqual({ accessToken: second.token, jwt: second.token, userId: 'alice' })
+  })
+
+  // A WebSocket URL carries the token (courier-js puts it in the query string), and so can an error about it.
+  it('warns when reconnecting fails, without the error, which may quote the token', async () => {
+    const { courier, calls } = fakeCourier()
+    const datastores = fakeDatastores(calls)
+    const warnings: string[] = []
+    const { manager: tokens } = manager()
+    connected(tokens, courier, { mode: 'seamless', inbox: datastores.inbox, onWarning: (message) => warnings.push(message) })
+    await tokens.start()
+    courier.openSocket()
+    datastores.inbox.listenForUpdates = async () => {
+      throw new SyntaxError(`Failed to construct 'WebSocket': the URL 'wss://socket.test/?auth=${courier.client!.options.accessToken}' is invalid.`)
+    }
+    const second = await tokens.refresh()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(warnings).toEqual(["Reconnecting Courier's socket failed."])
+    expect(warnings.join()).not.toContain(second.token)
   })
 
   it('only swaps when no socket is open', async () => {
