@@ -12,8 +12,9 @@ export const exampleConfig: UserConfig = {
       { find: /^courier-token-manager$/, replacement: dist('index.js') },
     ],
   },
-  // `npm run demo` serves a token endpoint on 4173; the examples use it in development.
-  server: { proxy: { '/api': 'http://127.0.0.1:4173' } },
+  // `npm run demo` serves a token endpoint on 4173; the examples use it in development. It answers a
+  // signed-in demo session only: its page sets that cookie for 127.0.0.1, so serve the examples on that host too.
+  server: { host: '127.0.0.1', proxy: { '/api': 'http://127.0.0.1:4173' } },
   build: { emptyOutDir: true, chunkSizeWarningLimit: 1_000 },
   logLevel: 'warn',
 }
