@@ -26,7 +26,7 @@ export interface UrlSource {
   url: string | URL
   fetchToken?: never
   request?: RequestOptions
-  /** Read the token from a response shaped other than text, `{ token }` or `{ jwt }`. */
+  /** Read the token from a response shaped other than text, `{ token }` or `{ jwt }`. A throw fails the request with `invalid-response`. */
   parseResponse?: (response: Response) => TokenResult | Promise<TokenResult>
   /** @default globalThis.fetch, looked up at request time */
   fetch?: typeof fetch
@@ -55,9 +55,11 @@ const readBody = async (response: Response): Promise<TokenResult> => {
   }
 }
 
-const decodeAnswer = (value: TokenResult | null, problem: string): TokenInfo => {
+// A parser that throws (response.json() on an HTML page) gave no token either: invalid-response, not network.
+const decodeAnswer = async (answer: () => TokenResult | Promise<TokenResult>, problem: string): Promise<TokenInfo> => {
   try {
-    return decodeToken((value as { token?: string } | null)?.token ?? (value as string))
+    const value = (await answer()) as { token?: string } | null
+    return decodeToken(value?.token ?? (value as string))
   } catch (cause) {
     throw new TokenManagerError('invalid-response', problem, { cause })
   }
@@ -70,7 +72,10 @@ const decodeAnswer = (value: TokenResult | null, problem: string): TokenInfo => 
 export function createTokenSource({ url, fetchToken, request = {}, parseResponse = readBody, fetch }: TokenSourceOptions) {
   if (!url === !fetchToken) throw new TypeError('Pass either url or fetchToken.')
   return async (signal: AbortSignal, startedAt: number): Promise<TokenInfo> => {
-    if (fetchToken) return placeOnLocalClock(decodeAnswer(await fetchToken({ signal }), 'fetchToken() must return a JWT or { token }.'), startedAt)
+    if (fetchToken) {
+      const answer = await fetchToken({ signal }) // its errors keep their meaning: a 401 signs out
+      return placeOnLocalClock(await decodeAnswer(() => answer, 'fetchToken() must return a JWT or { token }.'), startedAt)
+    }
     const { headers, timeout, ...init } = request as RequestOptions
     // ky reads globalThis.fetch per request when `fetch` is undefined; credentials default to same-origin.
     const response = await ky(url!, {
@@ -85,7 +90,7 @@ export function createTokenSource({ url, fetchToken, request = {}, parseResponse
       cache: 'no-store',
     } as Parameters<typeof ky>[1])
     const type = response.headers.get('content-type') ?? 'no content type'
-    const info = decodeAnswer(await parseResponse(response), `${url} sent ${type}, not a JWT${type.includes('html') ? ' (a missing route?)' : ''}.`)
+    const info = await decodeAnswer(() => parseResponse(response), `${url} sent ${type}, not a JWT${type.includes('html') ? ' (a missing route?)' : ''}.`)
     return placeOnLocalClock(info, startedAt, Date.parse(response.headers.get('date')!))
   }
 }

@@ -257,6 +257,21 @@ describe('createTokenSource: url', () => {
       expect(info.token).toBe(JWT)
     })
 
+    // The classic: the SPA's index.html served for the route, and a parser calling response.json().
+    it('rejects with invalid-response, not network, when it throws', async () => {
+      const backend = backendReplying(text('<!doctype html><html></html>', 'text/html'))
+      const source = createTokenSource({ url: URL_, fetch: backend.fetch, parseResponse: async (response) => (await response.json()) as string })
+      const error = asTokenManagerError(await rejectionOf(source(newSignal(), STARTED)))
+      expect(error.code).toBe('invalid-response')
+      expect(error.message).toBe(`${URL_} sent text/html, not a JWT (a missing route?).`)
+      expect(error.cause).toBeInstanceOf(SyntaxError)
+      const throwing = () => {
+        throw new Error('no token field')
+      }
+      const fromSync = createTokenSource({ url: URL_, fetch: backendReplying(jsonResponse({})).fetch, parseResponse: throwing })
+      expect(asTokenManagerError(await rejectionOf(fromSync(newSignal(), STARTED))).code).toBe('invalid-response')
+    })
+
     it('rejects with invalid-response when it returns something that is not a JWT', async () => {
       const backend = backendReplying(jsonResponse({ token: JWT }))
       const source = createTokenSource({ url: URL_, fetch: backend.fetch, parseResponse: () => 'nope' })
