@@ -1,6 +1,6 @@
 import mitt from 'mitt'
 import { systemClock, type Clock } from './clock'
-import { DEFAULT_REFRESH_MARGIN_MS, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, MAX_TIMER_DELAY_MS, MIN_REFRESH_INTERVAL_MS } from './constants'
+import { DEFAULT_REFRESH_MARGIN_MS, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, MAX_TIMER_DELAY_MS, MIN_REFRESH_INTERVAL_MS, MIN_RETRY_DELAY_MS } from './constants'
 import { browserLocks, openChannel, PEER_REPLY_MS, readMessage, type ChannelLike, type CrossTabMessage, type LocksLike } from './cross-tab'
 import { assertFeatures, diagnose, type Diagnosis, type Feature } from './diagnose'
 import { networkStatus, pageVisibility, type OnlineSource, type WakeSource } from './environment'
@@ -163,7 +163,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     state !== 'running' ? state : controller ? (current ? 'refreshing' : 'loading') : lastError ? 'error' : current ? 'ready' : 'loading'
 
   // Why a caller asking for a token now should not wait for one, if so. A caller sits through
-  // `retry.limit` retries of a transient failure, each at most `maxDelay` away (a longer Retry-After is not waited for).
+  // `retry.limit` retries of a transient failure, each at most `maxDelay` away, or the floor when
+  // maxDelay is below it (a longer Retry-After is not waited for).
   const blocker = (): TokenManagerError | undefined =>
     state === 'stopped'
       ? new TokenManagerError('stopped', 'Token manager stopped.')
@@ -173,7 +174,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
           ? undefined
           : !online.isOnline()
             ? new TokenManagerError('network', 'Offline.')
-            : lastError && (failures > retry.limit || !isTransient(lastError) || nextFetchAt - clock.now() > retry.maxDelay)
+            : lastError && (failures > retry.limit || !isTransient(lastError) || nextFetchAt - clock.now() > Math.max(retry.maxDelay, MIN_RETRY_DELAY_MS))
               ? lastError
               : undefined
 

@@ -693,6 +693,16 @@ describe('failures (9)', () => {
     expect(manager.status).toBe('error')
   })
 
+  it('lets waiting callers sit through retry.limit retries when retry.maxDelay is below the retry floor', async () => {
+    // Every retry waits at least MIN_RETRY_DELAY_MS, whatever maxDelay says: that wait is no reason to give up.
+    const { manager, backend } = setup({ retry: { baseDelay: 100, maxDelay: 1000 } })
+    reply(backend, status(503))
+    const started = manager.start()
+    await vi.advanceTimersByTimeAsync(MIN_RETRY_DELAY_MS)
+    await expect(started).resolves.toMatchObject({ userId: 'alice' })
+    expect(backend.requests).toHaveLength(2)
+  })
+
   it('rejects waiting callers at once for a failure that retrying will not fix, but keeps retrying', async () => {
     const { manager, backend } = setup()
     reply(backend, status(404))
