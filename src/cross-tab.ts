@@ -26,8 +26,12 @@ export type CrossTabMessage =
 /** How long a tab waits for its peers to answer `ask` before it asks the backend. */
 export const PEER_REPLY_MS = 100
 
-export const openChannel = (name: string): ChannelLike | undefined =>
-  typeof BroadcastChannel === 'function' ? (new BroadcastChannel(name) as ChannelLike) : undefined
+// Missing, or throwing a SecurityError (Firefox blocking cookies, opaque origins): this tab goes alone.
+export const openChannel = (name: string): ChannelLike | undefined => {
+  try {
+    return new BroadcastChannel(name) as ChannelLike
+  } catch {}
+}
 
 export const browserLocks = (): LocksLike | undefined => (globalThis.navigator as { locks?: LocksLike } | undefined)?.locks
 

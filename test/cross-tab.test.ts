@@ -492,6 +492,26 @@ describe('cross-tab', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  it('works on its own where constructing a BroadcastChannel throws (Firefox blocking cookies, an opaque origin)', async () => {
+    // trezor/connect#737, mozilla/fxa#2347: "SecurityError: The operation is insecure." from new BroadcastChannel().
+    vi.stubGlobal(
+      'BroadcastChannel',
+      class {
+        constructor() {
+          throw new DOMException('The operation is insecure.', 'SecurityError')
+        }
+      },
+    )
+    onTestFinished(() => {
+      vi.unstubAllGlobals()
+    })
+    const alone = createTokenManager({ url: ENDPOINT, fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility(), locks })
+    tabs.push(alone)
+    const started = alone.start()
+    await expect(started).resolves.toMatchObject({ userId: 'alice' })
+    expect(backend.requests).toHaveLength(1)
+  })
+
   it('stop() closes the channel and hears nothing more', async () => {
     const [a, b] = [tab(), tab()]
     await startAll(a, b)
