@@ -202,9 +202,10 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     reason = 'start'
     asked = false
     lockMisses = 0
-    unsubscribe = [visibility.subscribe(tick), online.subscribe(networkChanged)]
     channel = crossTab === false ? undefined : createChannel(channelName)
     if (channel) channel.onmessage = ({ data }) => receive(data)
+    // Last: a source may call its listener at once (a BehaviorSubject), and that tick must see the channel.
+    unsubscribe = [visibility.subscribe(tick), online.subscribe(networkChanged)]
   }
 
   // Back online: a request the network lost is retried now (after the floor), not at the end of its backoff.

@@ -107,6 +107,16 @@ describe('cross-tab', () => {
     expect(backend.requests).toHaveLength(1)
   })
 
+  it('asks its peers first even when the online source calls its listener on subscribe (an RxJS BehaviorSubject does)', async () => {
+    const first = tab()
+    await startAll(first)
+    const online = fakeOnline()
+    const second = tab({ online: { isOnline: online.isOnline, subscribe: (listener) => (listener(), online.subscribe(listener)) } })
+    const [adopted] = await startAll(second)
+    expect(adopted!.token).toBe(first.current!.token)
+    expect(backend.requests).toHaveLength(1)
+  })
+
   it('fetches once for many tabs opening together, and once per cycle after that', async () => {
     const five = Array.from({ length: 5 }, () => tab())
     const infos = await startAll(...five)
