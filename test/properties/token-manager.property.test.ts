@@ -11,6 +11,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   isTokenManagerError,
   MIN_REFRESH_INTERVAL_MS,
+  MIN_RETRY_DELAY_MS,
   type RefreshReason,
   type TokenEvents,
 } from '../../src/index'
@@ -87,8 +88,19 @@ async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless'): Prom
     signIn(props)
   }
 
-  const events: Array<{ type: keyof TokenEvents; at: number; reason?: RefreshReason }> = []
-  for (const type of EVENTS) manager.on(type, (event) => events.push({ type, at: Date.now(), ...(type === 'refreshing' ? { reason: (event as TokenEvents['refreshing']).reason } : {}) }))
+  const events: Array<{ type: keyof TokenEvents; at: number; reason?: RefreshReason; lost?: boolean }> = []
+  for (const type of EVENTS) {
+    manager.on(type, (event) =>
+      events.push({
+        type,
+        at: Date.now(),
+        ...(type === 'refreshing' ? { reason: (event as TokenEvents['refreshing']).reason } : {}),
+        ...(type === 'error' ? { lost: ['network', 'timeout'].includes((event as TokenEvents['error']).error.code) } : {}),
+      }),
+    )
+  }
+  // Where in `events` the network changed: a request the network lost is retried when it is back.
+  const networkChanges: number[] = []
 
   let stopped = false
   let stoppedAt = 0
@@ -129,6 +141,7 @@ async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless'): Prom
         waitUntil += step.ms
         break
       case 'online':
+        networkChanges.push(events.length)
         online.set(step.value)
         noticeBy = -Infinity
         break
@@ -167,6 +180,15 @@ async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless'): Prom
       const { reason, at } = starts[i]!
       if (reason === 'scheduled' || reason === 'retry') check(at - starts[i - 1]!.at >= MIN_REFRESH_INTERVAL_MS, `3: automatic request ${at - starts[i - 1]!.at} ms after the previous one`)
     }
+    // (3) And no retry sooner than the failure floor, whatever failed: only a request the network lost
+    // is retried sooner, when the network comes back (after the floor above).
+    let failure: { at: number; lost: boolean; index: number } | undefined
+    events.forEach(({ type, at, reason, lost }, index) => {
+      if (type === 'error') failure = { at, lost: lost!, index }
+      else if (type === 'refreshing' && reason === 'retry' && failure && !(failure.lost && networkChanges.some((change) => change > failure!.index && change <= index))) {
+        check(at - failure.at >= MIN_RETRY_DELAY_MS, `3: retry ${at - failure.at} ms after a failure`)
+      }
+    })
     // The token held is valid, on the real clock.
     check(manager.current === undefined || realExpiry(manager.current.token) > now, 'current is expired')
     // (7) Courier never keeps an expired token once the page is awake.
