@@ -234,6 +234,41 @@ describe('token manager invariants under random faults', () => {
   }, 600_000)
 })
 
+/** Any failing backend but a sign-out (401/403), with Retry-After up to 5 minutes. */
+const failing: fc.Arbitrary<BackendMode> = backendMode
+  .filter((mode) => mode.kind !== 'ok' && !(mode.kind === 'status' && (mode.status === 401 || mode.status === 403)))
+  .chain((mode) => (mode.kind === 'status' && mode.retryAfter !== undefined ? fc.integer({ min: 0, max: 300 }).map((retryAfter) => ({ ...mode, retryAfter })) : fc.constant(mode)))
+
+describe('recovery (4)', () => {
+  it(`holds a valid token within the capped backoff (or a longer Retry-After), a request timeout and the answer's time, after any of ${RUNS} random outages`, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ mode: failing, ms: fc.oneof(fc.integer({ min: 0, max: 10 * MINUTE }), fc.integer({ min: 0, max: 2 * HOUR })) }), { minLength: 1, maxLength: 8 }),
+        fc.record({ kind: fc.constant('ok' as const), lifetime: fc.constantFrom(30, 300, 3600, 172_800, null), skew: fc.constantFrom(0, 3_600_000, -3_600_000), user: fc.constant('alice' as const), latency: fc.integer({ min: 0, max: 2_000 }) }),
+        async (outage, healthy) => {
+          vi.setSystemTime(new Date('2026-03-01T09:00:00Z'))
+          const backend = modelBackend()
+          const manager = createTokenManager({ crossTab: false, fetchToken: backend.fetchToken, online: fakeOnline(), visibility: fakeVisibility(), userId: 'alice' })
+          manager.start().catch(() => {})
+          let retryAfter = 0
+          for (const { mode, ms } of outage) {
+            backend.mode = mode
+            if (mode.kind === 'status') retryAfter = Math.max(retryAfter, (mode.retryAfter ?? 0) * 1000)
+            await vi.advanceTimersByTimeAsync(ms)
+          }
+          backend.mode = healthy
+          await vi.advanceTimersByTimeAsync(Math.max(DEFAULT_RETRY.maxDelay, retryAfter) + DEFAULT_TIMEOUT_MS + healthy.latency)
+          const held = manager.current
+          manager.stop()
+          await vi.advanceTimersByTimeAsync(0)
+          expect(held && backend.expiries.get(held.token)! > Date.now(), '4: no valid token after the backend recovered').toBe(true)
+        },
+      ),
+      { seed: SEED, numRuns: RUNS },
+    )
+  }, 600_000)
+})
+
 type TabAction =
   | { type: 'backend'; mode: BackendMode }
   | { type: 'advance'; ms: number }
