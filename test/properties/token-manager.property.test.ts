@@ -120,7 +120,7 @@ async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless'): Prom
     }
   }
 
-  manager.start().catch(() => {})
+  void manager.start()
   await settle()
 
   for (const step of actions) {
@@ -153,7 +153,7 @@ async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless'): Prom
         ask(step.count)
         break
       case 'refresh':
-        manager.refresh().catch(() => {})
+        void manager.refresh()
         break
       case 'stop':
         manager.stop()
@@ -164,7 +164,7 @@ async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless'): Prom
         break
       case 'start':
         stopped = false
-        manager.start().catch(() => {})
+        void manager.start()
         break
     }
     await settle()
@@ -299,7 +299,7 @@ describe('cross-tab invariants under random faults', () => {
           createTokenManager({ fetchToken: backend.fetchToken, channel: channels.create, locks, online, visibility: wake, userId: 'alice' }),
         )
         const realExpiry = (token: string) => backend.expiries.get(token) ?? -Infinity
-        for (const tab of tabs) tab.start().catch(() => {})
+        for (const tab of tabs) void tab.start()
         for (const step of actions) {
           if (step.type === 'backend') backend.mode = step.mode
           else if (step.type === 'advance') await vi.advanceTimersByTimeAsync(step.ms)
@@ -311,7 +311,7 @@ describe('cross-tab invariants under random faults', () => {
               (error: unknown) => check(isTokenManagerError(error), `getToken() rejected with ${String(error)}`),
             )
           } else if (step.type === 'stop') tabs[step.tab]!.stop()
-          else tabs[step.tab]![step.type]().catch(() => {})
+          else void tabs[step.tab]![step.type]()
           await vi.advanceTimersByTimeAsync(0)
           check(backend.state.maxInFlight <= 1, `2: ${backend.state.maxInFlight} requests in flight for one origin`)
           for (const tab of tabs) check(tab.current === undefined || realExpiry(tab.current.token) > Date.now(), 'a tab holds an expired token')
