@@ -31,7 +31,7 @@ const RECOVERY_MS = DEFAULT_RETRY.maxDelay + DEFAULT_TIMEOUT_MS + 2_000 + MIN_RE
 type Action =
   | { type: 'backend'; mode: BackendMode }
   | { type: 'advance'; ms: number }
-  | { type: 'sleep'; ms: number }
+  | { type: 'sleep'; ms: number; ask: number }
   | { type: 'online'; value: boolean }
   | { type: 'wake' }
   | { type: 'getToken'; count: number }
@@ -48,7 +48,8 @@ const action: fc.Arbitrary<Action> = fc.oneof(
       ms: fc.oneof(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 10 * MINUTE }), fc.integer({ min: 0, max: 2 * HOUR })),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('sleep' as const), ms: fc.integer({ min: 1_000, max: 3 * HOUR }) }) },
+  // A device waking from sleep, with getToken() called at once, before any wake-up event.
+  { weight: 1, arbitrary: fc.record({ type: fc.constant('sleep' as const), ms: fc.integer({ min: 1_000, max: 3 * HOUR }), ask: fc.integer({ min: 0, max: 2 }) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('online' as const), value: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ type: 'wake' as const }) },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('getToken' as const), count: fc.integer({ min: 1, max: 5 }) }) },
@@ -139,6 +140,7 @@ async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless'): Prom
         // Nothing runs while asleep, requests in flight included: recovery is counted again from the wake.
         if (healthySince !== undefined) healthySince = Date.now()
         waitUntil += step.ms
+        ask(step.ask)
         break
       case 'online':
         networkChanges.push(events.length)
