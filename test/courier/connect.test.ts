@@ -213,27 +213,18 @@ describe('connect', () => {
     expect(courier.client?.options.accessToken).toBe(tokens.current!.token)
   })
 
-  it('refuses, and signs Courier out of, the previous user’s token when reconnected for another user', async () => {
+  // Alice signed out, Bob signed in: the app reconnects with Bob's id while the manager still holds Alice's token,
+  // or after it refreshed Alice's while the Inbox page was left (Courier then holds an older one).
+  it.each([
+    { when: 'holding the token Courier has', meanwhile: async () => {} },
+    { when: 'after a refresh while disconnected', meanwhile: (tokens: TokenManager) => tokens.refresh() },
+  ])('refuses, and signs Courier out of, the previous user’s token when reconnected for another user, $when', async ({ meanwhile }) => {
     const { courier, calls } = fakeCourier()
     const warnings: string[] = []
     const { manager: tokens } = manager('alice')
     await tokens.start()
     connected(tokens, courier)()
-    // Alice signed out, Bob signed in: the app reconnects with Bob's id while the manager still holds Alice's token.
-    connected(tokens, courier, { userId: 'bob', onWarning: (message) => warnings.push(message) })
-    expect(courier.client).toBeUndefined()
-    expect(calls).toEqual(['signIn alice', 'signOut'])
-    expect(warnings).toEqual(['Not signing in to Courier: the token is for user "alice", not "bob".'])
-  })
-
-  it('signs Courier out of the previous user’s older token when reconnected for another user after a refresh', async () => {
-    const { courier, calls } = fakeCourier()
-    const warnings: string[] = []
-    const { manager: tokens } = manager('alice')
-    await tokens.start()
-    connected(tokens, courier)()
-    // The Inbox page was left meanwhile: the manager refreshed, Courier kept the older token.
-    await tokens.refresh()
+    await meanwhile(tokens)
     connected(tokens, courier, { userId: 'bob', onWarning: (message) => warnings.push(message) })
     expect(courier.client).toBeUndefined()
     expect(calls).toEqual(['signIn alice', 'signOut'])
