@@ -90,7 +90,9 @@ export function createTokenSource({ url, fetchToken, request = {}, parseResponse
       cache: 'no-store',
     } as Parameters<typeof ky>[1])
     const type = response.headers.get('content-type') ?? 'no content type'
-    const info = await decodeAnswer(() => parseResponse(response), `${url} sent ${type}, not a JWT${type.includes('html') ? ' (a missing route?)' : ''}.`)
+    // An HTML page: the SPA's index.html for a route that does not exist, or, behind a redirect, the login page of a session that ended.
+    const hint = type.includes('html') ? (response.redirected ? ' (redirected to a sign-in page?)' : ' (a missing route?)') : ''
+    const info = await decodeAnswer(() => parseResponse(response), `${url} sent ${type}, not a JWT${hint}.`)
     return placeOnLocalClock(info, startedAt, Date.parse(response.headers.get('date')!))
   }
 }

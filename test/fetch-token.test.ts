@@ -290,6 +290,15 @@ describe('createTokenSource: url', () => {
       expect(error.status).toBeUndefined()
     })
 
+    // A backend behind login middleware: once the session ends, fetch follows its 302 to the login page.
+    it('explains an HTML page reached through a redirect as a sign-in page', async () => {
+      const login = text('<!doctype html><form action="/login"></form>', 'text/html')
+      Object.defineProperties(login, { redirected: { value: true }, url: { value: 'https://app.test/login?next=%2Fapi' } })
+      const error = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backendReplying(login).fetch })(newSignal(), STARTED)))
+      expect(error.code).toBe('invalid-response')
+      expect(error.message).toBe(`${URL_} sent text/html, not a JWT (redirected to a sign-in page?).`)
+    })
+
     it.each<[string, () => Response, string]>([
       ['an empty body', () => text(''), 'text/plain'],
       ['whitespace only', () => text('  \n '), 'text/plain'],

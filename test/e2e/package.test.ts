@@ -20,6 +20,9 @@ beforeAll(async () => {
   const issuer = createDevIssuer({ lifetime: '1h' })
   server = createServer(async (request, response) => {
     requests++
+    // A token route behind login middleware, as many server-rendered apps have: no session, a 302 to the login page.
+    if (request.url === '/behind-login') return void response.writeHead(302, { location: '/login' }).end()
+    if (request.url === '/login') return void response.writeHead(200, { 'content-type': 'text/html' }).end('<form method="post"></form>')
     if (request.headers.authorization !== 'Bearer session') {
       response.writeHead(401).end()
       return
@@ -68,6 +71,15 @@ describe.each([
       })`
     const { stdout } = await run(process.execPath, ['-e', script])
     expect(JSON.parse(stdout)).toEqual([held, []])
+  })
+
+  it('says an HTML page reached through a real redirect may be a sign-in page', async () => {
+    const { createTokenManager, isTokenManagerError } = await load()
+    const manager = createTokenManager({ url: url.replace('/token', '/behind-login'), crossTab: false })
+    const error = await manager.start().catch((caught: unknown) => caught)
+    manager.stop()
+    expect(isTokenManagerError(error) && error.code).toBe('invalid-response')
+    expect((error as Error).message).toBe(`${url.replace('/token', '/behind-login')} sent text/html, not a JWT (redirected to a sign-in page?).`)
   })
 
   it('reports a 401 from the backend as unauthenticated', async () => {
