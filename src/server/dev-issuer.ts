@@ -34,6 +34,15 @@ export interface DevIssuer {
   readonly secret: string
 }
 
+// Written out as process.env.NODE_ENV so bundlers inline it: a worker bundle has no process at run time.
+const nodeEnv = () => {
+  try {
+    return process.env.NODE_ENV
+  } catch {
+    return undefined
+  }
+}
+
 const randomSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (byte) => byte.toString(16).padStart(2, '0')).join('')
 
 /**
@@ -43,7 +52,7 @@ const randomSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32))
  * @throws {Error} when NODE_ENV is `production` and `force` is not set.
  */
 export function createDevIssuer({ secret = randomSecret(), lifetime = '1h', tenantId = 'dev-tenant', force, now = Date.now }: DevIssuerOptions = {}): DevIssuer {
-  if (globalThis.process?.env?.NODE_ENV === 'production' && !force) {
+  if (nodeEnv() === 'production' && !force) {
     throw new Error('createDevIssuer() mints tokens Courier does not accept; it refuses to run with NODE_ENV=production. Pass { force: true } if you really mean it.')
   }
   if (typeof secret !== 'string' || !secret) throw new TypeError('secret must be a non-empty string.')

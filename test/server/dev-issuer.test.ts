@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto'
+import { runInNewContext } from 'node:vm'
+import { build } from 'esbuild'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createDevIssuer } from '../../src/server/dev-issuer'
 import type { IssueTokenRequest } from '../../src/server/dev-issuer'
@@ -165,6 +167,14 @@ describe('createDevIssuer', () => {
   it('refuses to run when NODE_ENV is production', () => {
     vi.stubEnv('NODE_ENV', 'production')
     expect(() => createDevIssuer()).toThrow('refuses to run with NODE_ENV=production')
+  })
+
+  it('refuses to run in a production bundle for a runtime without process (a worker: the bundler inlines NODE_ENV)', async () => {
+    // esbuild, like webpack and Vite, writes "production" in place of process.env.NODE_ENV in a minified browser build.
+    const { outputFiles } = await build({ entryPoints: ['src/server/dev-issuer.ts'], bundle: true, write: false, platform: 'browser', minify: true, format: 'iife', globalName: 'bundle' })
+    const { createDevIssuer: bundled } = runInNewContext(`${outputFiles[0]!.text}; bundle`, { crypto, TextEncoder, btoa }) as { createDevIssuer: typeof createDevIssuer }
+    expect(() => bundled()).toThrow('refuses to run with NODE_ENV=production')
+    expect(bundled({ force: true, secret: 'forced' }).secret).toBe('forced')
   })
 
   it('runs in production when forced', async () => {
