@@ -61,13 +61,13 @@ function span(ms: number): string {
   return `${Math.round(minutes / 1440)} days`
 }
 
-const when = (time: number | undefined, now: number) =>
-  time === undefined
-    ? 'never'
-    : // Past year 275760 (an exp in µs, say) there is no Date: toISOString() would throw.
-      Number.isNaN(new Date(time).getTime())
-      ? `${Math.round(time / 1000)} s after 1970, beyond any date`
-      : `${new Date(time).toISOString()} (${time > now ? `in ${span(time - now)}` : `${span(now - time)} ago`})`
+function when(time: number | undefined, now: number): string {
+  if (time === undefined) return 'never'
+  const date = new Date(time)
+  // Past year 275760 (an exp in µs, say) there is no Date: toISOString() would throw.
+  if (Number.isNaN(date.getTime())) return `${Math.round(time / 1000)} s after 1970, beyond any date`
+  return `${date.toISOString()} (${time > now ? `in ${span(time - now)}` : `${span(now - time)} ago`})`
+}
 
 async function readStdin(): Promise<string> {
   let text = ''

@@ -75,11 +75,12 @@ describe.each([
 
   it('says an HTML page reached through a real redirect may be a sign-in page', async () => {
     const { createTokenManager, isTokenManagerError } = await load()
-    const manager = createTokenManager({ url: url.replace('/token', '/behind-login'), crossTab: false })
+    const behindLogin = url.replace('/token', '/behind-login')
+    const manager = createTokenManager({ url: behindLogin, crossTab: false })
     const error = await manager.start().catch((caught: unknown) => caught)
     manager.stop()
     expect(isTokenManagerError(error) && error.code).toBe('invalid-response')
-    expect((error as Error).message).toBe(`${url.replace('/token', '/behind-login')} sent text/html, not a JWT (redirected to a sign-in page?).`)
+    expect((error as Error).message).toBe(`${behindLogin} sent text/html, not a JWT (redirected to a sign-in page?).`)
   })
 
   it('reports a 401 from the backend as unauthenticated', async () => {
