@@ -1,13 +1,13 @@
 import mitt from 'mitt'
 import { systemClock, type Clock } from './clock'
 import { DEFAULT_REFRESH_MARGIN_MS, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, MAX_TIMER_DELAY_MS, MIN_REFRESH_INTERVAL_MS, MIN_RETRY_DELAY_MS } from './constants'
-import { browserLocks, openChannel, PEER_REPLY_MS, readMessage, type ChannelLike, type CrossTabMessage, type LocksLike } from './cross-tab'
+import { joinTabs, type ChannelLike, type LocksLike, type Tabs } from './cross-tab'
 import { assertFeatures, diagnose, type Diagnosis, type Feature } from './diagnose'
 import { networkStatus, pageVisibility, type OnlineSource, type WakeSource } from './environment'
 import { TokenManagerError } from './errors'
 import { createTokenSource, toTokenManagerError, type TokenSourceOptions } from './fetch-token'
 import { clampDelay, refreshTime, retryDelay, tokenFraction } from './schedule'
-import { decodeToken, type TokenInfo } from './token'
+import type { TokenInfo } from './token'
 
 export type TokenStatus = 'idle' | 'loading' | 'ready' | 'refreshing' | 'error' | 'unauthenticated' | 'stopped'
 
@@ -49,14 +49,19 @@ export interface TokenManagerSettings {
   online?: OnlineSource
   /**
    * Share tokens with the other tabs of this origin: one tab asks the backend per cycle, the others
-   * adopt its token; a new tab asks its peers first; a sign-out reaches every tab.
-   * A string names the token stream, channel and lock (by default tabs using the same backend URL share one).
+   * adopt its token; a new tab takes its token from a peer that holds one; a sign-out reaches every tab.
+   * A string names the token stream, channel and locks (by default tabs using the same backend URL share one).
+   * The protocol is described at the top of src/cross-tab.ts.
    * @default true where BroadcastChannel exists
    */
   crossTab?: boolean | string
-  /** @default a BroadcastChannel */
+  /** @default a BroadcastChannel (unref'd under Node, so it never keeps the process alive) */
   channel?: (name: string) => ChannelLike | undefined
-  /** Web Locks elect the tab that fetches; `null` falls back to the jittered schedule alone. @default navigator.locks */
+  /**
+   * Web Locks tell a tab whether peers are there and elect the tab that fetches. `null` (and where they
+   * are missing: plain-http origins, Node, test DOMs): a first token is asked of the peers and the
+   * backend at once, and a refresh waits a random 0.1–1.1 s for a peer's token. @default navigator.locks
+   */
   locks?: LocksLike | null
 }
 
@@ -106,12 +111,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     clock = systemClock,
     visibility = pageVisibility,
     online = networkStatus,
-    crossTab = true,
-    channel: createChannel = openChannel,
-    locks = browserLocks(),
   } = options
-  // Names both the channel and the Web Lock; the prefix keeps lock names off the reserved "-".
-  const channelName = `courier-token-manager ${typeof crossTab === 'string' ? crossTab : (options.url ?? 'fetchToken')}`
   const retry = { ...DEFAULT_RETRY, ...options.retry }
   const timeout = options.request?.timeout ?? DEFAULT_TIMEOUT_MS
   // A timeout of 0 would fail every request.
@@ -134,13 +134,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   let status: TokenStatus = 'idle'
   let waiters: Waiter[] = []
   let unsubscribe: Array<() => void> = []
-  let channel: ChannelLike | undefined
-  // Peers were asked for a token since the last fetch; waits for the lock that timed out in a row.
-  let asked = false
-  let lockMisses = 0
-
-  const post = (message: CrossTabMessage) => channel?.postMessage(message)
-  const share = ({ token, expiresAt, issuedAt }: TokenInfo) => post({ type: 'token', token, expiresAt, issuedAt })
+  let tabs: Tabs | undefined
 
   const emit = <K extends keyof TokenEvents>(type: K, event: TokenEvents[K]) => {
     const handlers = (emitter.all.get(type) ?? []) as Array<(event: TokenEvents[K]) => void>
@@ -200,11 +194,11 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     failures = nextFetchAt = 0
     lastError = undefined
     reason = 'start'
-    asked = false
-    lockMisses = 0
-    channel = crossTab === false ? undefined : createChannel(channelName)
-    if (channel) channel.onmessage = ({ data }) => receive(data)
-    // Last: a source may call its listener at once (a BehaviorSubject), and that tick must see the channel.
+    tabs = joinTabs(options, timeout, () => (isValid(current) ? current : undefined), adopt, () => {
+      fail(new TokenManagerError('unauthenticated', 'Signed out in another tab.'))
+      tick()
+    })
+    // Last: a source may call its listener at once (a BehaviorSubject), and that tick must see the other tabs.
     unsubscribe = [visibility.subscribe(tick), online.subscribe(networkChanged)]
   }
 
@@ -229,31 +223,16 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     controller = current = undefined
     for (const off of unsubscribe.splice(0)) off()
     clock.clearTimeout(timer)
-    channel?.close()
-    channel = undefined
+    tabs?.close()
+    tabs = undefined
   }
 
-  function receive(data: unknown) {
-    const message = readMessage(data)
-    if (state !== 'running' || !message) return
-    if (message.type === 'ask') {
-      if (isValid(current)) share(current)
-    } else if (message.type === 'signed-out') {
-      fail(new TokenManagerError('unauthenticated', 'Signed out in another tab.'))
-      tick()
-    } else {
-      // A peer's token: only for our user, only while valid, only when newer than ours.
-      let info: TokenInfo
-      try {
-        info = { ...decodeToken(message.token), expiresAt: message.expiresAt, issuedAt: message.issuedAt }
-      } catch {
-        return
-      }
-      const user = current?.userId ?? userId
-      if ((user !== undefined && info.userId !== user) || !isValid(info) || (current && !(info.expiresAt! > current.expiresAt!))) return
-      accept(info, true)
-      tick()
-    }
+  // A peer's token: only for our user, only while valid, only when newer than ours.
+  function adopt(info: TokenInfo) {
+    const user = current?.userId ?? userId
+    if ((user !== undefined && info.userId !== user) || !isValid(info) || (current && !(info.expiresAt! > current.expiresAt!))) return
+    accept(info, true)
+    tick()
   }
 
   // Re-reads the clock and acts on it. The one timer, wake-up events and callers all come through here.
@@ -266,15 +245,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         emit('expired', expired)
       }
       // The expired handler may have stopped us.
-      if (state === 'running' && !controller && now >= nextFetchAt && online.isOnline()) {
-        // Before asking the backend, ask the other tabs: one of them may hold a fresh token.
-        // Without Web Locks, a random extra wait lets the first tab's token reach the others in time.
-        if (channel && !asked && reason !== 'manual') {
-          asked = true
-          post({ type: 'ask' })
-          nextFetchAt = now + PEER_REPLY_MS * (locks ? 1 : 1 + 10 * Math.random())
-        } else void fetchNow()
-      }
+      if (state === 'running' && !controller && now >= nextFetchAt && online.isOnline()) void fetchNow()
       clock.clearTimeout(timer)
       const wakeAt = Math.min(controller || !online.isOnline() ? Infinity : nextFetchAt, current?.expiresAt ?? Infinity)
       if (state === 'running' && wakeAt < Infinity) timer = clock.setTimeout(tick, clampDelay(wakeAt - now))
@@ -285,46 +256,22 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     if (next !== status) emit('status', (status = next))
   }
 
-  // One tab fetches per cycle: the one holding the lock. The others wait, then re-check: the holder
-  // has usually shared its token by then. A holder keeps the lock at most one request timeout, so a
-  // wait of two covers the holder and the next in line. A lock missed twice in a row is orphaned (a
-  // frozen tab): the next fetch goes without it, the one after waits for it once more.
+  // One fetch at a time; with other tabs, in turn with them (see cross-tab.ts). Adopting a peer's
+  // token or stop() aborts it, at any step.
   async function fetchNow() {
     const ctrl = (controller = new AbortController())
-    const { signal } = ctrl
-    asked = false
-    const orphaned = lockMisses > 1
-    if (orphaned) lockMisses = 1
-    if (!channel || !locks || orphaned) return request(ctrl)
-    const waiting = requestTimer(ctrl, 2 * timeout, () => ctrl.abort())
-    const askedAt = clock.now()
-    await locks
-      .request(channelName, { signal }, async () => {
-        // Granted after stop() or giving up: an abort no longer withdraws a granted request. Give it back.
-        if (signal.aborted) return
-        clock.clearTimeout(waiting)
-        lockMisses = 0 // granted: only misses in a row count
-        // We waited for another tab: its token was sent before its lock was released, but messages
-        // and locks travel separately. Give it a moment to arrive, then Auth0's double-check.
-        if (clock.now() > askedAt) {
-          await new Promise<void>((resolve) => {
-            requestTimer(ctrl, PEER_REPLY_MS, resolve)
-            signal.addEventListener('abort', () => resolve())
-          })
-        }
-        if (ctrl === controller && !(nextFetchAt > clock.now()) && online.isOnline()) await request(ctrl)
-      })
-      .catch(() => ctrl === controller && lockMisses++) // gave up waiting; a wait stop() ended is no miss
-    clock.clearTimeout(waiting)
+    const send = () => request(ctrl)
+    await (tabs ? tabs.fetch(ctrl.signal, reason !== 'manual', reason === 'start', send) : send())
     if (ctrl !== controller) return
     controller = undefined
     tick()
   }
 
   async function request(ctrl: AbortController) {
+    // Gone offline while waiting for the other tabs: back online, tick() starts again.
+    if (!online.isOnline()) return
     const { signal } = ctrl
     const startedAt = (lastFetchAt = clock.now())
-    const held = current
     emit('refreshing', { reason })
     if (ctrl !== controller) return // stopped by a handler
     const timeoutId = requestTimer(ctrl, timeout, () => ctrl.abort(new TokenManagerError('timeout', `No answer within ${timeout} ms.`)))
@@ -339,9 +286,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     clock.clearTimeout(timeoutId)
     if (ctrl !== controller) return // stopped meanwhile
     controller = undefined
-    if (!(result instanceof TokenManagerError)) accept(result)
-    // A peer's token adopted meanwhile makes a failure moot (not a sign-out): no error, no retry.
-    else if (result.code === 'unauthenticated' || current === held || !isValid(current)) fail(result)
+    if (result instanceof TokenManagerError) fail(result)
+    else accept(result)
     tick()
   }
 
@@ -351,13 +297,15 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     // Judged at one moment, by the diagnosis: 'expired' comes first when there is one.
     if (found[0]?.code !== 'expired') {
       current = info
-      asked = false
       failures = 0
       lastError = undefined
       reason = 'scheduled'
       // A token that lives shorter than the margin is refreshed at half its life, but no two fetches closer than the floor.
       nextFetchAt = Math.max(refreshTime(info.expiresAt, now, refreshMargin, tokenFraction(info.token)), lastFetchAt + MIN_REFRESH_INTERVAL_MS)
-      if (!fromPeer) share(info)
+      // A fetch in flight is moot: a peer's token is newer than anything it would bring.
+      controller?.abort()
+      controller = undefined
+      if (!fromPeer) tabs?.share(info)
       // This token answers the callers waiting for it, not those a handler adds (a refresh() from a
       // token handler waits for the fetch it started); a handler that stops the manager rejects them.
       const waiting = waiters.splice(0)
@@ -373,7 +321,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     lastError = error
     if (error.code === 'unauthenticated') {
       // The backend said so (a status), not a peer: tell the other tabs.
-      if (error.status) post({ type: 'signed-out' })
+      if (error.status) tabs?.signOut()
       halt('unauthenticated')
       emit('unauthenticated', { error })
       return

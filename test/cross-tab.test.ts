@@ -52,18 +52,26 @@ beforeEach(() => {
   backend = fakeBackend(() => tokenResponse(courierJwt(token)))
 })
 
-afterEach(() => {
+afterEach(async () => {
   for (const manager of tabs.splice(0)) manager.stop()
   expect(channels.open.size).toBe(0)
-  expect(locks.held.size).toBe(0)
   expect(vi.getTimerCount()).toBe(0)
+  // A lock goes back once its callback's promise settles: a few microtasks after stop(), no timer.
+  for (let i = 0; i < 10; i++) await Promise.resolve()
+  expect(locks.held.size).toBe(0)
   vi.useRealTimers()
 })
 
 describe('cross-tab', () => {
+  /** A frozen tab: it keeps the fetch lock and its presence lock, and answers nothing. */
+  const freezeATab = () => {
+    locks.orphan(CHANNEL)
+    locks.orphan(`${CHANNEL} tab frozen`)
+  }
+
   /** A tab started behind a lock some frozen tab never gives back, now waiting for it. */
   async function waitingBehindAnOrphanedLock() {
-    locks.orphan(CHANNEL)
+    freezeATab()
     const waiting = tab()
     waiting.start().catch(() => {})
     await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
@@ -214,22 +222,24 @@ describe('cross-tab', () => {
     expect(b.current!.expiresAt).toBe(Date.now() + HOUR - SECOND)
   })
 
-  it('re-checks after getting the lock: a token that arrived meanwhile means no request', async () => {
+  it('drops a fetch whose lock is on its way when a peer’s fresh token arrives first', async () => {
     const manager = tab({
       // A lock granted a little later, as navigator.locks does, in a separate task.
-      locks: { request: async (name, options, callback) => (await new Promise((resolve) => setTimeout(resolve, 10)), locks.request(name, options, callback)) },
+      locks: {
+        query: locks.query,
+        request: async (name, options, callback) => (await new Promise((resolve) => setTimeout(resolve, 10)), locks.request(name, options, callback)),
+      },
     })
-    // Ask the peers, get the lock 10 ms later (so: a grace moment), fetch.
     const started = manager.start()
-    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS + 10 + PEER_REPLY_MS)
+    await vi.advanceTimersByTimeAsync(10)
     await started
     vi.setSystemTime(Date.now() + HOUR - 30 * SECOND)
     manager.wake()
-    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS + 5)
+    await vi.advanceTimersByTimeAsync(5)
     // The lock is on its way; another tab's fresh token arrives first.
     const sharedExpiry = Date.now() + HOUR
     channels.inject(CHANNEL, { type: 'token', token: courierJwt(), expiresAt: sharedExpiry, issuedAt: Date.now() })
-    await vi.advanceTimersByTimeAsync(5 + PEER_REPLY_MS + 1)
+    await vi.advanceTimersByTimeAsync(5 + PEER_REPLY_MS)
     expect(locks.granted).toHaveLength(2)
     expect(backend.requests).toHaveLength(1)
     expect(manager.current!.expiresAt).toBe(sharedExpiry)
@@ -264,7 +274,7 @@ describe('cross-tab', () => {
   })
 
   it('fetches without a lock no one gives back (a frozen tab), after waiting for it twice', async () => {
-    locks.orphan(CHANNEL)
+    freezeATab()
     const alone = tab()
     const started = alone.start()
     // Ask the peers, wait two request timeouts for the lock; again; then ask once more and go without it.
@@ -285,6 +295,8 @@ describe('cross-tab', () => {
     const first = alone.refresh()
     await vi.advanceTimersByTimeAsync(2 * DEFAULT_TIMEOUT_MS)
     locks.release(CHANNEL)
+    // Granted after another tab held it: a moment for that tab's token, then the fetch.
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
     await first
     await settle() // the lock is released after the token is shared
     expect(backend.requests).toHaveLength(2)
@@ -332,7 +344,7 @@ describe('cross-tab', () => {
     onTestFinished(() => {
       vi.unstubAllGlobals()
     })
-    locks.orphan(CHANNEL)
+    freezeATab()
     const alone = tab()
     const started = alone.start()
     await vi.advanceTimersByTimeAsync(3 * PEER_REPLY_MS + 2 * 2 * DEFAULT_TIMEOUT_MS)
@@ -342,7 +354,7 @@ describe('cross-tab', () => {
   })
 
   it('tries the lock again after going without it once: an orphaned lock is not given up for good', async () => {
-    locks.orphan(CHANNEL)
+    freezeATab()
     const alone = tab()
     const started = alone.start()
     await vi.advanceTimersByTimeAsync(3 * PEER_REPLY_MS + 2 * 2 * DEFAULT_TIMEOUT_MS)
@@ -465,20 +477,26 @@ describe('cross-tab', () => {
     expect(locks.granted).toEqual(['courier-token-manager -app'])
   })
 
-  it('falls back to a jittered wait without Web Locks, adopting the first tab’s token', async () => {
-    const random = vi.spyOn(Math, 'random')
-    random.mockReturnValueOnce(0) // the first tab waits least
-    random.mockReturnValueOnce(0.9)
-    random.mockReturnValueOnce(0.5)
+  it('spreads a refresh over a random wait without Web Locks: the first tab’s token reaches the others before they fetch', async () => {
     // A backend that takes 50 ms: tabs that fetched at the same moment would all be in flight.
     const slow = () => new Promise<Response>((resolve) => setTimeout(() => resolve(tokenResponse(courierJwt())), 50))
-    backend.reply(slow, slow, slow)
     const three = [tab({ locks: null }), tab({ locks: null }), tab({ locks: null })]
-    const started = three.map((manager) => manager.start())
-    await vi.advanceTimersByTimeAsync(11 * PEER_REPLY_MS)
-    const infos = await Promise.all(started)
-    expect(backend.requests).toHaveLength(1)
-    expect(new Set(infos.map((info) => info.token)).size).toBe(1)
+    for (const manager of three) await startAll(manager)
+    // Each newer token was adopted by the tabs already there: all three hold the last one, and refresh at one moment.
+    expect(new Set(three.map((manager) => manager.current!.token)).size).toBe(1)
+    const random = vi.spyOn(Math, 'random')
+    random.mockReturnValueOnce(0.9)
+    random.mockReturnValueOnce(0) // the second tab waits least
+    random.mockReturnValueOnce(0.5)
+    backend.reply(slow, slow, slow)
+    const before = backend.requests.length
+    const dueAt = Date.now() + HOUR - 30 * SECOND
+    vi.setSystemTime(dueAt)
+    for (const manager of three) manager.wake()
+    await vi.advanceTimersByTimeAsync(11 * PEER_REPLY_MS + 50)
+    expect(backend.requests).toHaveLength(before + 1)
+    // The second tab's token, fetched PEER_REPLY_MS after the refresh came due, is held by all three.
+    expect(three.map((manager) => manager.current!.expiresAt)).toEqual(Array(3).fill(dueAt + PEER_REPLY_MS + HOUR - SECOND))
   })
 
   it('clears the wait for a lock within stop() itself', async () => {
@@ -491,10 +509,13 @@ describe('cross-tab', () => {
   it('gives back at once a lock granted just before stop(), whose callback runs after it', async () => {
     const manager = tab({
       // navigator.locks runs the callback in a task of its own: a stop() after the grant no longer withdraws the request.
-      locks: { request: (name, options, callback) => locks.request(name, options, async (lock) => (await new Promise((resolve) => setTimeout(resolve, 10)), callback(lock))) },
+      locks: {
+        query: locks.query,
+        request: (name, options, callback) => locks.request(name, options, async (lock) => (await new Promise((resolve) => setTimeout(resolve, 10)), callback(lock))),
+      },
     })
     manager.start().catch(() => {})
-    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS + 5)
+    await vi.advanceTimersByTimeAsync(5)
     expect(locks.held.has(CHANNEL)).toBe(true)
     manager.stop()
     await vi.advanceTimersByTimeAsync(5)
@@ -541,6 +562,108 @@ describe('cross-tab', () => {
     channels.inject(CHANNEL, { type: 'ask' })
     await settle()
     expect(channels.sent.slice(asked).filter((sent) => sent.message.type === 'token')).toEqual([])
+  })
+})
+
+describe('the first token', () => {
+  /** Lets queued messages and lock grants through without moving the clock: no wait of the manager's can pass. */
+  const microtasks = async () => {
+    for (let i = 0; i < 20; i++) await Promise.resolve()
+  }
+
+  it('comes at once to a tab that is alone: no peer to ask, no timer to wait for', async () => {
+    const alone = tab()
+    let info: unknown
+    void alone.start().then((started) => (info = started))
+    await microtasks()
+    expect(info).toMatchObject({ userId: 'alice' })
+    expect(channels.sent.map(({ message }) => message.type)).toEqual(['token'])
+    expect(locks.granted).toEqual([CHANNEL])
+  })
+
+  it('comes from a peer as soon as it answers, without waiting out PEER_REPLY_MS', async () => {
+    const [held] = await startAll(tab())
+    const second = tab()
+    let info: { token: string } | undefined
+    void second.start().then((started) => (info = started))
+    await microtasks()
+    expect(info?.token).toBe(held!.token)
+    expect(backend.requests).toHaveLength(1)
+    // Adopted: the fetch it would have made is dropped, no lock is taken for it.
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    expect(locks.granted).toEqual([CHANNEL])
+  })
+
+  it('is asked for and fetched at once where Web Locks are missing: whichever answers first is taken, the other request aborted', async () => {
+    const [held] = await startAll(tab({ locks: null }))
+    const answers: Array<(response: Response) => void> = []
+    backend.reply(() => new Promise<Response>((resolve) => answers.push(resolve)))
+    const second = tab({ locks: null })
+    let info: { token: string } | undefined
+    void second.start().then((started) => (info = started))
+    await microtasks()
+    // Both went out at once; the peer answered first.
+    expect(backend.requests).toHaveLength(2)
+    expect(info?.token).toBe(held!.token)
+    expect(backend.requests[1]!.signal.aborted).toBe(true)
+    expect(second.events).toEqual(['token'])
+  })
+
+  it('is fetched at once where Web Locks are missing and no peer answers', async () => {
+    const alone = tab({ locks: null })
+    let info: unknown
+    void alone.start().then((started) => (info = started))
+    await microtasks()
+    expect(info).toMatchObject({ userId: 'alice' })
+    expect(channels.sent.map(({ message }) => message.type)).toEqual(['ask', 'token'])
+  })
+
+  it('waits PEER_REPLY_MS for a peer that is there but holds no token, then takes its turn at the lock', async () => {
+    // The first tab's request takes a second; the second tab opens meanwhile.
+    backend.reply(() => new Promise<Response>((resolve) => setTimeout(() => resolve(tokenResponse(courierJwt())), SECOND)))
+    const first = tab()
+    const started = first.start()
+    await microtasks()
+    const second = tab()
+    const adopted = second.start()
+    await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+    expect(channels.sent.map(({ message }) => message.type)).toEqual(['ask'])
+    expect(locks.waited).toEqual([CHANNEL])
+    await vi.advanceTimersByTimeAsync(SECOND)
+    expect((await adopted).token).toBe((await started).token)
+    expect(backend.requests).toHaveLength(1)
+  })
+
+  it('holds a lock of its own while running, which tells the others it is there, and gives it back when it stops or is signed out', async () => {
+    const [a, b] = [tab(), tab()]
+    await startAll(a, b)
+    expect(locks.present(CHANNEL)).toBe(2)
+    a.stop()
+    await microtasks()
+    expect(locks.present(CHANNEL)).toBe(1)
+    backend.reply(() => jsonResponse({}, { status: 401 }))
+    await expect(b.refresh()).rejects.toMatchObject({ code: 'unauthenticated' })
+    await microtasks()
+    expect(locks.present(CHANNEL)).toBe(0)
+  })
+
+  it('asks and waits when the locks cannot say who is there (query() missing or refused)', async () => {
+    const [held] = await startAll(tab())
+    const second = tab({ locks: { request: locks.request, query: () => Promise.reject(new DOMException('insecure', 'SecurityError')) } })
+    const [adopted] = await startAll(second)
+    expect(adopted!.token).toBe(held!.token)
+    expect(backend.requests).toHaveLength(1)
+  })
+
+  it('goes without the lock after two refusals where the locks API refuses every request (a sandboxed frame)', async () => {
+    const refused = () => Promise.reject(new DOMException('The request is not allowed.', 'SecurityError'))
+    const sandboxed = tab({ locks: { request: refused, query: refused } })
+    const started = sandboxed.start()
+    // Refused: there may be peers, so it asks and waits for them; then two lock refusals in a row, then without it.
+    await vi.advanceTimersByTimeAsync(3 * PEER_REPLY_MS)
+    expect((await started).userId).toBe('alice')
+    expect(backend.requests).toHaveLength(1)
+    expect(sandboxed.status).toBe('ready')
   })
 })
 

@@ -10,6 +10,8 @@ export function fakeChannels() {
       name,
       onmessage: null,
       postMessage(message) {
+        // As the browser's: a closed channel throws.
+        if (!open.has(channel)) throw new DOMException('BroadcastChannel is closed.', 'InvalidStateError')
         sent.push({ name, message })
         // Structured clone, delivered as a separate task like the browser's.
         const data = JSON.parse(JSON.stringify(message)) as unknown
@@ -23,7 +25,11 @@ export function fakeChannels() {
   return { create, open, sent, inject: (name: string, data: unknown) => [...open].filter((c) => c.name === name).forEach((c) => c.onmessage?.({ data })) }
 }
 
-/** navigator.locks for exclusive requests: granted in turn, abandoned when their signal aborts. */
+/**
+ * navigator.locks for exclusive requests: granted in turn, abandoned when their signal aborts, or only
+ * when free (`ifAvailable`); `query()` lists the held ones. `granted` and `waited` record the fetch
+ * locks only, not the lock each running tab holds to say it is there (`<stream> tab <id>`).
+ */
 export function fakeLocks() {
   const held = new Set<string>()
   const queues = new Map<string, Array<() => void>>()
@@ -36,38 +42,52 @@ export function fakeLocks() {
     if (next) next() // handed over: the lock stays held
     else held.delete(name)
   }
-  const locks: LocksLike & { held: Set<string>; granted: string[]; waited: string[]; orphan(name: string): void; release(name: string): void } = {
+  const record = (list: string[], name: string) => name.includes(' tab ') || list.push(name)
+  const locks: LocksLike & {
+    held: Set<string>
+    granted: string[]
+    waited: string[]
+    /** The tabs that hold a presence lock of `stream`. */
+    present(stream: string): number
+    orphan(name: string): void
+    release(name: string): void
+  } = {
     held,
     granted,
     waited,
     release,
-    async request(name, { signal }, callback) {
-      // As the Web Locks spec: names starting with "-" are reserved.
+    async request(name, { signal, ifAvailable }, callback) {
+      // As the Web Locks spec: names starting with "-" are reserved, and a signal may not come with ifAvailable.
       if (name.startsWith('-')) throw new DOMException(`Lock name "${name}" is reserved.`, 'NotSupportedError')
+      if (signal && ifAvailable) throw new DOMException('signal with ifAvailable', 'NotSupportedError')
+      if (signal?.aborted) throw signal.reason
+      if (held.has(name) && ifAvailable) return callback(null)
       if (held.has(name)) {
-        waited.push(name)
+        record(waited, name)
         await new Promise<void>((resolve, reject) => {
           const grant = () => {
-            signal.removeEventListener('abort', abandon)
+            signal?.removeEventListener('abort', abandon)
             resolve()
           }
           const abandon = () => {
             queue(name).splice(queue(name).indexOf(grant), 1)
-            reject(signal.reason)
+            reject(signal!.reason)
           }
           queue(name).push(grant)
-          signal.addEventListener('abort', abandon, { once: true })
+          signal?.addEventListener('abort', abandon, { once: true })
         })
       } else {
         held.add(name)
       }
-      granted.push(name)
+      record(granted, name)
       try {
         return await callback({ name })
       } finally {
         release(name)
       }
     },
+    query: async () => ({ held: [...held].map((name) => ({ name })) }),
+    present: (stream) => [...held].filter((name) => name.startsWith(`${stream} tab `)).length,
     /** A lock some frozen tab never gives back. */
     orphan: (name) => void held.add(name),
   }
