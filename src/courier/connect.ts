@@ -90,8 +90,7 @@ interface ClientInternals {
 }
 
 /** Every sub-client and the socket share one options object, so one write reaches them all. */
-const internalsOf = (client: unknown): ClientInternals | undefined => {
-  const candidate = client as Partial<ClientInternals> | undefined
+const internalsOf = (candidate: Partial<ClientInternals> | undefined): ClientInternals | undefined => {
   const options = candidate?.options
   const socket = candidate?.inbox?.socket
   const fits =
@@ -128,12 +127,12 @@ const isUnauthorized = (error: unknown) =>
  * Returns `disconnect()`, which removes every listener it added and leaves Courier as it is.
  */
 export function connect(manager: TokenManager, courier: CourierLike, options: ConnectOptions = {}): () => void {
-  const { mode = 'sign-in', userId, inbox, toast, tenantId, apiUrls, showLogs } = options
+  const { mode, userId, inbox, toast, tenantId, apiUrls, showLogs } = options // no mode means 'sign-in': only 'seamless' is checked
   const warn = options.onWarning ?? warnInConsole
   const passThrough: CourierSignInOptions = {
-    ...(tenantId === undefined ? {} : { tenantId }),
-    ...(apiUrls === undefined ? {} : { apiUrls }),
-    ...(showLogs === undefined ? {} : { showLogs }),
+    ...(tenantId !== undefined && { tenantId }),
+    ...(apiUrls !== undefined && { apiUrls }),
+    ...(showLogs !== undefined && { showLogs }),
   }
   let connected = true
   let warnedFallback = false
@@ -161,7 +160,7 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
 
   // Swaps the token inside the signed-in client; false when that cannot be done safely.
   const swap = (info: TokenInfo): boolean => {
-    const client = internalsOf(courier.client)
+    const client = internalsOf(courier.client as Partial<ClientInternals> | undefined)
     const socket = client?.inbox.socket.webSocket
     const live = !!socket // courier-js opened it: it may be open, or dropped and waiting to retry
     if (!client || (live && !inbox)) {

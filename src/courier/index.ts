@@ -1,4 +1,4 @@
-import { Courier } from '@trycourier/courier-js'
+import * as courierJs from '@trycourier/courier-js'
 import type { TokenManager } from '../token-manager'
 import { connect, type ConnectOptions, type CourierLike } from './connect'
 
@@ -16,7 +16,11 @@ export interface ConnectCourierOptions extends ConnectOptions {
  * const disconnect = connectCourier(tokens, { inbox: CourierInboxDatastore.shared })
  */
 export function connectCourier(manager: TokenManager, options: ConnectCourierOptions = {}): () => void {
-  return connect(manager, options.courier ?? Courier.shared, options)
+  // Node's ESM loader (plain Node, an app's vitest run, Vite SSR) gets courier-js 3's CommonJS build, as it has no
+  // exports map: its exports are then under `default` only. Destructured, not read as `courierJs.default`: against
+  // courier-js's ESM build, which has no default export, that makes Vite and Rollup warn and webpack fail the build.
+  const { Courier, default: commonJs } = courierJs as typeof courierJs & { default?: typeof courierJs }
+  return connect(manager, options.courier ?? (Courier ?? commonJs!.Courier).shared, options)
 }
 
 export type {

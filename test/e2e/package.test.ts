@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -99,6 +100,24 @@ describe('the adapter entries', () => {
     expect(Object.keys(esm).sort()).toEqual(names)
     expect(Object.keys(cjs).sort()).toEqual(names)
     for (const name of names) expect(typeof esm[name]).toBe('function')
+  })
+
+  // Node's own loader, in a child process: vitest transforms dist/ and hands it courier-js however it is built.
+  // courier-js 3 has no exports map, so Node gives an ES module its CommonJS build, which exports nothing by name
+  // there (only `default`): `import { Courier }` failed to link under Node, in vitest for an app's tests (node_modules
+  // are loaded by Node) and in Vite SSR. Node apps get courier-js as CommonJS too: connectCourier must sign in theirs.
+  it.each([
+    ['ESM', ['--input-type=module'], "import courierJs from '@trycourier/courier-js'", 'await import', 'courier.js'],
+    ['CommonJS', [], "const courierJs = require('@trycourier/courier-js')", 'require', 'courier.cjs'],
+  ])('courier-token-manager/courier loads under Node as %s, and signs in the Courier.shared the app imports', async (format, flags, app, load, file) => {
+    const script = `${app}
+      const { connectCourier } = ${load}(${JSON.stringify(fileURLToPath(new URL(`../../dist/${file}`, import.meta.url)))})
+      const listeners = []
+      connectCourier({ on: (event, listener) => (event === 'token' && listeners.push(listener), () => {}), current: undefined })
+      for (const listener of listeners) listener({ token: 'a.b.c', userId: 'carol' })
+      console.log(typeof connectCourier, courierJs.Courier.shared.client?.options.userId)`
+    const { stdout } = await run(process.execPath, [...flags, '-e', script])
+    expect(stdout.trim()).toBe('function carol')
   })
 
   it('keeps the server entry out of the browser entries, and Node built-ins out of the server entry (edge runtimes)', async () => {
