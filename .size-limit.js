@@ -10,7 +10,7 @@ export default [
     path: 'dist/index.js',
     import: '*',
     gzip: true,
-    limit: '9 kB', // 8 kB for the core, +1 kB allowed for cross-tab
+    limit: '9000 B', // issue 13: 8 kB for the core, +1 kB for cross-tab
     modifyEsbuildConfig: esm,
   },
   {
@@ -19,9 +19,8 @@ export default [
     import: '*',
     ignore: DEPENDENCIES,
     gzip: true,
-    // Issue 2's budget is 3 kB, +1 kB for cross-tab: 4 kB. We measure 4.49 kB (4,493 B) with every feature the
-    // issues ask for; this row keeps it from growing until the team settles the budget.
-    limit: '4.5 kB',
+    // Issue 13 settled it: the plain-words messages stay, and our own code stays within 4,800 B.
+    limit: '4800 B',
     modifyEsbuildConfig: esm,
   },
   {

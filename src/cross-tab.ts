@@ -1,22 +1,33 @@
 // The tab protocol: how the tabs of an origin share one token stream. A BroadcastChannel carries
 // tokens, questions and sign-outs; Web Locks say which tabs are there and elect the one that fetches.
+// Every name starts with the stream's: `courier-token-manager <crossTab, or the url>`.
 //
-// - Each tab holds a lock of its own (`<name> tab <random>`) while it runs: a tab that needs a token
-//   sees in `navigator.locks.query()` whether any peer could answer, at the cost of one round trip.
-// - Before a fetch, a tab asks (`ask`) when a peer is there and waits at most PEER_REPLY_MS: any peer
-//   holding a valid token answers with it (`token`), and adopting it ends the wait and the fetch.
-//   Alone, it fetches at once.
-// - To fetch, a tab takes the exclusive lock `<name>`. Free, it fetches at once. Held by another tab,
-//   it waits (at most two request timeouts: the holder's and its own turn), then gives the holder's
-//   token a moment to arrive (messages and locks travel separately) and fetches only if none came.
-// - A lock missed twice in a row is orphaned (a frozen tab keeps its locks): the next fetch goes
-//   without it, the one after waits for it once more. A wait that a newer token or stop() ended is
-//   not a miss.
-// - Without Web Locks (plain-http origins, Node, test DOMs) no tab knows its peers: a tab that needs
-//   its first token asks and fetches at once, taking whichever answers first; a refresh (the old
-//   token still valid) waits a random 0.1–1.1 s for a peer's token, which spreads the tabs' requests.
+// Messages: `ask` (who holds a valid token?); `token` (a token, with its expiry and issue time placed
+// on the sender's local clock: tabs share the clock); `signed-out` (the backend answered 401 or 403).
+//
+// - Each running tab holds a lock of its own, `<stream> tab <random>`, from joinTabs() to close():
+//   what `navigator.locks.query()` shows the others.
+// - A fetch (but a manual refresh) asks `query()` whether another tab is there and, at the same time,
+//   takes the fetch lock `<stream>` if it is free (`ifAvailable`): one round trip to the browser for
+//   both, the only cost a tab alone pays. With a peer there it posts `ask`; a peer holding a valid
+//   token answers `token`.
+// - Fetch lock free: holding it, the tab gives the peers it asked PEER_REPLY_MS to answer, then fetches;
+//   alone, it fetches at once.
+// - Fetch lock held by another tab: the tab waits for it, at most two request timeouts (the holder's
+//   and its own turn). Granted, it gives the holder's token PEER_REPLY_MS to arrive (messages and
+//   locks travel separately), then fetches.
+// - At any step, the manager adopting a peer's newer token aborts the fetch: no request is made, and
+//   a lock held or waited for is given back.
+// - A wait for the lock that times out is a miss; two misses in a row mean an orphaned lock (a frozen
+//   tab keeps its locks): the next fetch goes without it, the one after waits for it once more. A wait
+//   that a newer token or stop() ended is no miss. Answering a peer's `ask` changes nothing of one's own fetch.
+// - Without Web Locks (plain-http origins, Node, test DOMs) no tab knows its peers, and every fetch asks:
+//   one for a first token (a caller waits) fetches at once as well, taking whichever answers first;
+//   any other waits a random 0.1–1.1 s for a peer's token first, which spreads the tabs' requests.
 // - A 401/403 from the backend in one tab is `signed-out` in all of them.
+// - The manager leaves by aborting its fetch, then close(): the channel closes, its lock is given back.
 import { systemClock } from './clock'
+import { MAX_TIMER_DELAY_MS } from './constants'
 import { decodeToken, isTime, type TokenInfo } from './token'
 import type { TokenManagerOptions } from './token-manager'
 
@@ -82,7 +93,7 @@ export interface Tabs {
    * `urgent` means a caller waits for a first token: no random wait.
    */
   fetch(signal: AbortSignal, ask: boolean, urgent: boolean, request: () => Promise<void>): Promise<void>
-  /** Leaves: closes the channel and gives back every lock. */
+  /** Leaves: closes the channel and gives back this tab's lock. Abort every fetch's signal first, as stop() does. */
   close(): void
 }
 
@@ -151,37 +162,37 @@ export function joinTabs(
     })
     .catch(() => {})
 
-  // Whether another tab of this stream is running; when locks cannot tell, assume one is.
-  const hasPeers = async () => {
+  // Asks the peers for a token if one may be there (with locks: if another tab of this stream is running;
+  // when they cannot tell, one may be); resolves whether they were asked. Not once stopped meanwhile: its
+  // channel is closed, and posting to a closed channel throws.
+  const ask = async (signal: AbortSignal) => {
+    let asking = true
     try {
-      return !!(await locks!.query()).held?.some((lock) => lock.name?.startsWith(tabLock) && lock.name !== mine)
-    } catch {
-      return true
-    }
-  }
-
-  async function ask(signal: AbortSignal, urgent: boolean) {
-    // Stopped meanwhile: its channel is closed, and posting to a closed channel throws.
-    if ((locks && !(await hasPeers())) || signal.aborted) return
-    post({ type: 'ask' })
-    // Without locks, a random wait lets the first tab's token reach the others before they fetch too.
-    const ms = locks ? PEER_REPLY_MS : urgent ? 0 : PEER_REPLY_MS * (1 + 10 * Math.random())
-    if (ms) await pause(ms, signal)
+      if (locks) asking = !!(await locks.query()).held?.some((lock) => lock.name?.startsWith(tabLock) && lock.name !== mine)
+    } catch {}
+    asking &&= !signal.aborted
+    if (asking) post({ type: 'ask' })
+    return asking
   }
 
   async function fetch(signal: AbortSignal, asking: boolean, urgent: boolean, request: () => Promise<void>) {
-    if (asking) await ask(signal, urgent)
     const orphaned = misses > 1
     if (orphaned) misses = 1
-    if (signal.aborted) return
-    if (!locks || orphaned) return request()
+    // Asked while the lock is requested: one round trip to the browser for both.
+    const asked = asking && ask(signal)
+    if (!locks || orphaned) {
+      // Without locks, a random wait lets the first tab's token reach the others before they fetch too.
+      if ((await asked) && !locks && !urgent) await pause(PEER_REPLY_MS * (1 + 10 * Math.random()), signal)
+      if (!signal.aborted) await request()
+      return
+    }
     let giveUp: unknown
     // Granted: `waited` says whether another tab held the lock first.
     const turn = async (waited: boolean) => {
       clock.clearTimeout(giveUp)
       misses = 0
-      // Its token was sent before its lock was released, but may still be on its way.
-      if (waited) await pause(PEER_REPLY_MS, signal)
+      // The holder's token was sent before its lock was released but may still be on its way; or peers were asked.
+      if (waited || (await asked)) await pause(PEER_REPLY_MS, signal)
       if (!signal.aborted) await request()
     }
     // Free: fetch at once. A locks API that refuses (a sandboxed frame) counts as held.
@@ -193,7 +204,8 @@ export function joinTabs(
       waiting.abort()
     }
     signal.addEventListener('abort', stopWaiting)
-    giveUp = clock.setTimeout(stopWaiting, 2 * timeout)
+    // Capped at what setTimeout can wait: a huge timeout means a long wait, not none.
+    giveUp = clock.setTimeout(stopWaiting, Math.min(2 * timeout, MAX_TIMER_DELAY_MS))
     await locks
       // Granted after stop() or giving up: an abort no longer withdraws a granted request. Give it back.
       .request(name, { signal: waiting.signal }, async () => waiting.signal.aborted || turn(true))

@@ -188,13 +188,14 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   // `now >= undefined` is false: a token without expiry stays valid.
   const isValid = (info: TokenInfo | undefined): info is TokenInfo => !!info && !(clock.now() >= info.expiresAt!)
+  const valid = () => (isValid(current) ? current : undefined)
 
   const begin = () => {
     state = 'running'
     failures = nextFetchAt = 0
     lastError = undefined
     reason = 'start'
-    tabs = joinTabs(options, timeout, () => (isValid(current) ? current : undefined), adopt, () => {
+    tabs = joinTabs(options, timeout, valid, adopt, () => {
       fail(new TokenManagerError('unauthenticated', 'Signed out in another tab.'))
       tick()
     })
@@ -260,8 +261,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   // token or stop() aborts it, at any step.
   async function fetchNow() {
     const ctrl = (controller = new AbortController())
-    const send = () => request(ctrl)
-    await (tabs ? tabs.fetch(ctrl.signal, reason !== 'manual', reason === 'start', send) : send())
+    await (tabs ? tabs.fetch(ctrl.signal, reason !== 'manual', reason === 'start', () => request(ctrl)) : request(ctrl))
     if (ctrl !== controller) return
     controller = undefined
     tick()
@@ -343,7 +343,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   return {
     get current() {
-      return isValid(current) ? current : undefined
+      return valid()
     },
     get status() {
       return computeStatus()
