@@ -1,0 +1,4 @@
+// @vitest-environment jsdom
+import { testStart } from './start'
+
+testStart(/jsdom/)
