@@ -1,6 +1,8 @@
 // Every benchmark in one run, printed as Markdown. `npm run bench` prints it;
 // `npm run bench -- --write` also writes docs/benchmarks.md.
 import { writeFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
 import { bundleSize, getTokenHotPath, handlerCourierCalls, heapOverCycles, heapPerCycle, idleWakeups, intervalRequestsPerHour, requestsPerHourByTabs } from './scenarios'
 import { heapTable, kB, table } from './table'
 
@@ -86,6 +88,44 @@ say(
       ['cache: false (concurrent requests still share a call)', await handlerCourierCalls({ cache: false })],
       ['one Courier call per request (no handler)', 1_000],
     ],
+  ),
+)
+
+// 7. The first token in real Chromium.
+say()
+say('## First token in Chromium')
+say()
+// Bundled and loaded only now: playwright-core, loaded with the rest, would add some 25 MB to the heap figures above.
+const firstTokenBundle = 'node_modules/.cache/bench/first-token.mjs'
+await build({ entryPoints: ['bench/first-token.ts'], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: firstTokenBundle, logLevel: 'warning' })
+const { measureFirstToken } = (await import(pathToFileURL(firstTokenBundle).href)) as typeof import('./first-token')
+const first = await measureFirstToken({ loads: 12, sources: ['url', 'fetchToken'] })
+const ms = (value: number) => `${value.toFixed(1)} ms`
+const signed = (value: number) => `${value < 0 ? '' : '+'}${ms(value)}`
+say(
+  `How long \`start()\` takes to resolve with the first token in Debian's Chromium ${first.chromium} (headless), with the built package (\`dist/index.js\`). ` +
+    `Timed in the page with \`performance.now()\`, from just before \`createTokenManager()\` to \`start()\` resolving; the page and its modules load first, untimed. ` +
+    `Two origins: \`http://127.0.0.1\`, secure (Web Locks), and \`http://app.test\` mapped to loopback, plain http: not a secure context, so no \`navigator.locks\`. ` +
+    `Two token sources: \`url\`, a token endpoint on loopback that answers at once (the whole first token; the server shares the machine's two cores with Chromium, so single loads scatter), ` +
+    `and \`fetchToken\` resolving at once with a token fetched beforehand (the manager and the tab protocol alone). ` +
+    `A lone tab: ${first.loads} page loads per origin, source and option set, each in a fresh browser context (no other tab exists), the option sets alternating, after one dropped round; medians. ` +
+    `"Extra" is the default's median minus \`crossTab: false\`'s: what sharing costs a tab that is alone. ` +
+    `A second tab: opened beside each lone default \`url\` tab once that one holds its token, in its browser context, with the default options; the median of the ${first.loads} \`start()\` times, how many of those tabs took the first tab's token, and the token requests they sent (counted by the server until 200 ms after the last \`start()\` resolved).`,
+)
+say()
+say(
+  table(
+    ['origin', 'source', 'lone tab, default', 'lone tab, crossTab: false', 'extra'],
+    first.origins.flatMap(({ name, origin, locks, lone }) =>
+      (['url', 'fetchToken'] as const).map((source) => [`${name} (${origin}, ${locks ? 'Web Locks' : 'no Web Locks'})`, `\`${source}\``, ms(lone[source]!.default.median), ms(lone[source]!.crossTabOff.median), signed(lone[source]!.extra)]),
+    ),
+  ),
+)
+say()
+say(
+  table(
+    ['origin', 'second tab, start()', "second tab took the first's token", 'second tab, backend requests'],
+    first.origins.map(({ name, peer }) => [name, ms(peer.median), `${peer.adopted} of ${peer.ms.length}`, peer.requests.reduce((sum, count) => sum + count, 0)]),
   ),
 )
 

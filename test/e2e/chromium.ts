@@ -13,10 +13,10 @@ const assertChromium = () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`apt-get install -y chromium\` (.ci/run does).`)
 }
 
-/** Debian's Chromium, headless, with the flags this machine's closed network needs. Never downloads a browser. */
-export function launchChromium(): Promise<Browser> {
+/** Debian's Chromium, headless, with the flags this machine's closed network needs, and `extraArgs` after them. Never downloads a browser. */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   assertChromium()
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS })
+  return chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, ...extraArgs] })
 }
 
 export interface FreezableChromium {
