@@ -110,7 +110,7 @@ say(
     `and \`fetchToken\` resolving at once with a token fetched beforehand (the manager and the tab protocol alone). ` +
     `A lone tab: ${first.loads} page loads per origin, source and option set, each in a fresh browser context (no other tab exists), the option sets alternating, after one dropped round; medians. ` +
     `"Extra" is the default's median minus \`crossTab: false\`'s: what sharing costs a tab that is alone. ` +
-    `A second tab: opened beside each lone default \`url\` tab once that one holds its token, in its browser context, with the default options; the median of the ${first.loads} \`start()\` times, how many of those tabs took the first tab's token, and the token requests they sent (counted by the server until 200 ms after the last \`start()\` resolved).`,
+    `A second tab: opened beside each lone default \`url\` tab once that one holds its token, in its browser context, with the default options; the median of the ${first.loads} \`start()\` times, how many of those tabs took the first tab's token, and the token requests they sent (counted by the server until 100 ms after that tab's \`start()\` resolved).`,
 )
 say()
 say(
