@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { IssueTokenError, isIssueTokenError } from './errors'
 import { baseUrlOf, DEFAULT_EXPIRES_IN, issueCourierToken, lifetimeOf, timeoutOf, type CourierConnection, type IssuedToken } from './issue-token'
-import { buildScope, type ScopeOptions } from './scopes'
+import { buildScope, quote, type ScopeOptions } from './scopes'
 
 export interface TokenHandlerOptions<Context> extends CourierConnection, Omit<ScopeOptions, 'userId'> {
   /**
@@ -13,8 +13,9 @@ export interface TokenHandlerOptions<Context> extends CourierConnection, Omit<Sc
   /** @default DEFAULT_EXPIRES_IN */
   expiresIn?: string | number
   /**
-   * Tokens are reused per user and scope set while they have at least `minRemaining` ms left, up to
-   * `maxEntries` users (the least recently issued go first). `false` issues one per request.
+   * Tokens are reused per user and scope set while they have at least `minRemaining` ms left (0 or
+   * more, under the lifetime), up to `maxEntries` users (the least recently issued go first). `false`
+   * reuses none: every request gets a token of its own, but concurrent requests still share one call.
    * The default keeps reuse to a token's first fifth of life: tabs and devices asking together share
    * one, while a refresh (which the browser's manager makes with at most three quarters left) always
    * gets a new token.
@@ -30,6 +31,9 @@ export interface NodeContext {
   req: IncomingMessage
   res: ServerResponse
 }
+
+/** The longest Retry-After the handler passes on to the browser: an hour. */
+const MAX_RETRY_AFTER_S = 3600
 
 const answer = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), {
@@ -48,7 +52,8 @@ const answer = (status: number, body: unknown, headers: Record<string, string> =
 const failure = (error: unknown) => {
   const code = isIssueTokenError(error) ? error.code : 'internal'
   if (code === 'rate-limited') {
-    const seconds = Math.ceil(((error as IssueTokenError).retryAfter ?? 30_000) / 1000)
+    // Capped: a bad header from Courier must not silence every Inbox for a day.
+    const seconds = Math.min(Math.ceil(((error as IssueTokenError).retryAfter ?? 30_000) / 1000), MAX_RETRY_AFTER_S)
     return answer(503, { error: code }, { 'retry-after': String(seconds) })
   }
   return answer(code === 'unavailable' || code === 'invalid-response' ? 502 : 500, { error: code })
@@ -70,6 +75,11 @@ export function createTokenHandler<Context = unknown>(options: TokenHandlerOptio
   if (options.timeout !== undefined) timeoutOf(options.timeout)
   baseUrlOf(options)
   const { maxEntries = 1000, minRemaining = lifetime * 0.8 } = cacheOptions || {}
+  // Below 0 a cached token would be served after it expired; at the lifetime or more, none is ever reused.
+  if (!(minRemaining >= 0 && minRemaining < lifetime)) {
+    throw new IssueTokenError('invalid-input', `Refusing cache.minRemaining ${quote(minRemaining)}: use milliseconds from 0 to under the lifetime (${lifetime}).`)
+  }
+  if (!(Number.isInteger(maxEntries) && maxEntries > 0)) throw new IssueTokenError('invalid-input', `Refusing cache.maxEntries ${quote(maxEntries)}: use a whole number above 0.`)
   const cache = new Map<string, IssuedToken>()
   const inFlight = new Map<string, Promise<IssuedToken>>()
   const report = (error: unknown) => {

@@ -1,4 +1,4 @@
-export { issueCourierToken, DEFAULT_EXPIRES_IN, COURIER_API_URLS } from './issue-token'
+export { issueCourierToken, DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN, COURIER_API_URLS } from './issue-token'
 export { createTokenHandler, toNodeHandler } from './handler'
 export { IssueTokenError, isIssueTokenError } from './errors'
 export { buildScope } from './scopes'

@@ -2,11 +2,15 @@ import { MAX_TIMER_DELAY_MS } from '../constants'
 import { decodeToken } from '../token'
 import { parseDuration } from './duration'
 import { IssueTokenError } from './errors'
-import { buildScope, type ScopeOptions } from './scopes'
+import { buildScope, quote, type ScopeOptions } from './scopes'
 import { parseRetryAfter } from '../schedule'
 
 /** Sent when no `expiresIn` is given: Courier only writes `exp` into tokens issued with one. */
 export const DEFAULT_EXPIRES_IN = '1h'
+
+/** The longest `expiresIn` taken: a year. Longer (`1e20`, `'999999 days'`) is a mistake, not a lifetime. */
+export const MAX_EXPIRES_IN = '365d'
+const MAX_LIFETIME_MS = 365 * 864e5
 
 /** Courier's REST API per region. */
 export const COURIER_API_URLS = { us: 'https://api.courier.com', eu: 'https://api.eu.courier.com' } as const
@@ -37,7 +41,7 @@ export interface IssuedToken {
   scope: string
 }
 
-/** Lifetime in ms, refused unless it is a duration of at least a second. */
+/** Lifetime in ms, refused unless it is a duration from a second to MAX_EXPIRES_IN. */
 export function lifetimeOf(expiresIn: string | number): number {
   let ms = NaN
   try {
@@ -45,8 +49,8 @@ export function lifetimeOf(expiresIn: string | number): number {
   } catch {
     // reported below
   }
-  if (!(ms >= 1000)) {
-    throw new IssueTokenError('invalid-input', `Refusing expiresIn ${JSON.stringify(expiresIn)}: use a duration of at least a second, such as "1h", "20m" or "2 days".`)
+  if (!(ms >= 1000 && ms <= MAX_LIFETIME_MS)) {
+    throw new IssueTokenError('invalid-input', `Refusing expiresIn ${quote(expiresIn)}: use a duration from a second to a year, such as "1h", "20m" or "2 days".`)
   }
   return ms
 }
@@ -105,9 +109,13 @@ export async function issueCourierToken(options: IssueCourierTokenOptions): Prom
   // Seconds with a unit: a bare number would be read as milliseconds by some parsers.
   const expires_in = `${Math.round(lifetimeOf(expiresIn) / 1000)}s`
   // fetch trims header values, so Courier sees (and may echo) the trimmed key: send and scrub that one.
-  // A key read from a file or a CRLF .env often ends in a newline or CR.
+  // A key read from a file or a CRLF .env often ends in a newline or CR. An answer may quote only the
+  // start of it: every prefix of 12 characters or more goes too, longest first.
   const key = apiKey.trim()
-  const scrub = (text: string) => text.split(key).join('[redacted]')
+  const scrub = (text: string) => {
+    for (let length = key.length; length >= Math.min(12, key.length); length--) text = text.split(key.slice(0, length)).join('[redacted]')
+    return text
+  }
 
   let response: Response
   let body: string
@@ -150,10 +158,20 @@ export async function issueCourierToken(options: IssueCourierTokenOptions): Prom
   if (status >= 400) {
     throw new IssueTokenError('rejected', `Courier rejected the token request (${status}${said}). Check the scope "${scope}" and expires_in "${expires_in}".`, { status })
   }
+  let issued: IssuedToken
+  let users: string[]
   try {
     const { token } = JSON.parse(body) as { token: string }
-    return { token, expiresAt: decodeToken(token).expiresAt, scope }
+    const { expiresAt, scopes } = decodeToken(token)
+    issued = { token, expiresAt, scope }
+    users = scopes.filter((each) => each.startsWith('user_id:'))
   } catch (cause) {
     throw new IssueTokenError('invalid-response', `Courier answered ${status} without a token.`, { status, cause })
   }
+  // Never pass on a token that reads another user's data, or no one's.
+  const asked = `user_id:${options.userId}`
+  if (users.length !== 1 || users[0] !== asked) {
+    throw new IssueTokenError('invalid-response', `Courier answered a token for ${users.map(quote).join(' ') || 'no user'}, not ${quote(asked)}: it is not passed on.`, { status })
+  }
+  return issued
 }

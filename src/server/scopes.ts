@@ -5,16 +5,26 @@ import { IssueTokenError } from './errors'
 // added from the user id, never taken from a list, so nothing can widen whose data a token reads.
 const KNOWN = /^(inbox:read:messages|inbox:write:events|read:preferences|write:preferences|read:user-tokens|write:user-tokens|read:messages|(read|write):brands(:[\w-]+)?)$/
 
+/** A value as a message may quote it: JSON, at most 40 characters of it (a 1 MB id is not worth logging whole). */
+export const quote = (value: unknown): string => {
+  const text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text
+}
+
 /**
- * Refuses a user id that could smuggle scopes or break the scope string: empty, with whitespace,
- * control or invisible characters, or absurdly long. `"alice inbox:write:messages"` must never become two scopes.
+ * Refuses a user id that could smuggle scopes, break the scope string or pass review unseen: empty,
+ * over 256 characters, with whitespace, control, format or other invisible characters (U+200B, U+3164,
+ * U+2800), a `*`, or starting with `user_id:`. `"alice inbox:write:messages"` must never become two scopes.
  */
 export function assertUserId(userId: unknown): asserts userId is string {
-  // Whitespace, control characters (C0, DEL, C1) and invisible format characters such as U+200B.
-  if (typeof userId !== 'string' || !userId || userId.length > 256 || /[\s\p{Cc}\p{Cf}]/u.test(userId)) {
+  // Whitespace, control characters (C0, DEL, C1), format characters such as U+200B, the other characters
+  // that render as nothing (Default_Ignorable: U+3164 HANGUL FILLER…) and the blank braille pattern.
+  const invisible = /[\s\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}\u2800]/u
+  // `*` may read as a wildcard and `user_id:user_id:bob` as another user's scope: neither is an id.
+  if (typeof userId !== 'string' || !userId || userId.length > 256 || invisible.test(userId) || userId.includes('*') || userId.startsWith('user_id:')) {
     throw new IssueTokenError(
       'invalid-input',
-      `Refusing user id ${JSON.stringify(userId)}: it must be a non-empty string without whitespace or control characters.`,
+      `Refusing user id ${quote(userId)}: it must be 1 to 256 characters, without whitespace, control or invisible characters, without "*", and not start with "user_id:".`,
     )
   }
 }
@@ -30,14 +40,17 @@ export interface ScopeOptions {
 /** `user_id:<id>` followed by the features' and extra scopes, each once. */
 export function buildScope({ userId, features = ['inbox'], scopes = [] }: ScopeOptions): string {
   assertUserId(userId)
+  // A string would be read a character at a time ("Refusing scope \"i\"").
+  if (!Array.isArray(features as unknown)) throw new TypeError(`features must be an array, such as ['inbox', 'preferences'], not ${quote(features)}.`)
+  if (!Array.isArray(scopes as unknown)) throw new TypeError(`scopes must be an array, such as ['read:brands'], not ${quote(scopes)}.`)
   for (const feature of features) {
-    if (!Object.hasOwn(SCOPES, feature)) throw new IssueTokenError('invalid-input', `Unknown feature ${JSON.stringify(feature)}: use ${Object.keys(SCOPES).join(', ')}.`)
+    if (!Object.hasOwn(SCOPES, feature)) throw new IssueTokenError('invalid-input', `Unknown feature ${quote(feature)}: use ${Object.keys(SCOPES).join(', ')}.`)
   }
   for (const scope of scopes) {
     if (typeof scope !== 'string' || !KNOWN.test(scope)) {
       throw new IssueTokenError(
         'invalid-input',
-        `Refusing scope ${JSON.stringify(scope)}: not one of Courier's client scopes (inbox:read:messages, inbox:write:events, read:preferences, write:preferences, read:user-tokens, write:user-tokens, read:messages, read:brands[:id], write:brands[:id]). The user_id: scope comes from userId.`,
+        `Refusing scope ${quote(scope)}: not one of Courier's client scopes (inbox:read:messages, inbox:write:events, read:preferences, write:preferences, read:user-tokens, write:user-tokens, read:messages, read:brands[:id], write:brands[:id]). The user_id: scope comes from userId.`,
       )
     }
   }

@@ -280,6 +280,8 @@ describe('createTokenHandler: failures the browser sees', () => {
     ['Courier refusing the API key (never a 401: that would sign the user out)', { options: { apiKey: 'sk_test_wrong' }, status: 500, error: 'unauthorized', calls: 1 }],
     ['Courier rate limiting with Retry-After 7', { setup: () => stub.next(429, {}, { 'retry-after': '7' }), status: 503, error: 'rate-limited', retryAfter: '7', calls: 1 }],
     ['Courier rate limiting without Retry-After', { setup: () => stub.next(429, {}), status: 503, error: 'rate-limited', retryAfter: '30', calls: 1 }],
+    ['Courier rate limiting with Retry-After of a day (passed on capped at an hour)', { setup: () => stub.next(429, {}, { 'retry-after': '86400' }), status: 503, error: 'rate-limited', retryAfter: '3600', calls: 1 }],
+    ['Courier answering a token for another user', { setup: () => stub.next(200, { token: makeJwt({ scope: 'user_id:mallory inbox:read:messages', exp: 1_900_003_600 }) }), status: 502, error: 'invalid-response', calls: 1 }],
     ['Courier answering 503', { setup: () => stub.next(503, { message: 'down' }), status: 502, error: 'unavailable', calls: 1 }],
     ['Courier answering 200 without a token', { setup: () => stub.next(200, {}), status: 502, error: 'invalid-response', calls: 1 }],
     ['Courier answering 400', { setup: () => stub.next(400, { message: 'bad' }), status: 500, error: 'rejected', calls: 1 }],
@@ -350,6 +352,11 @@ describe('createTokenHandler: options checked when it is created', () => {
     ['a baseUrl without a scheme', { baseUrl: 'api.courier.com' }, 'Refusing baseUrl "api.courier.com"'],
     ['an unknown region', { baseUrl: undefined as unknown as string, region: 'mars' as 'us' }, 'Unknown region "mars"'],
     ['timeout Infinity', { timeout: Infinity }, 'Refusing timeout Infinity'],
+    ['cache.minRemaining below 0 (it would serve expired tokens)', { cache: { minRemaining: -1 } }, 'Refusing cache.minRemaining -1'],
+    ['cache.minRemaining of the whole lifetime', { expiresIn: '1h', cache: { minRemaining: 3_600_000 } }, 'Refusing cache.minRemaining 3600000: use milliseconds from 0 to under the lifetime (3600000)'],
+    ['cache.minRemaining NaN', { cache: { minRemaining: NaN } }, 'Refusing cache.minRemaining NaN'],
+    ['cache.maxEntries 0', { cache: { maxEntries: 0 } }, 'Refusing cache.maxEntries 0'],
+    ['expiresIn past a year', { expiresIn: '999999 days' }, 'Refusing expiresIn "999999 days"'],
   ])('throws invalid-input for %s', (_, options, message) => {
     let caught: unknown
     try {

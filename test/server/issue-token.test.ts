@@ -2,11 +2,11 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { IssueTokenError } from '../../src/server/errors'
-import { COURIER_API_URLS, DEFAULT_EXPIRES_IN, issueCourierToken } from '../../src/server/issue-token'
+import { COURIER_API_URLS, DEFAULT_EXPIRES_IN, issueCourierToken, MAX_EXPIRES_IN } from '../../src/server/issue-token'
 import type { IssueCourierTokenOptions } from '../../src/server/issue-token'
 import { decodeToken } from '../../src/token'
 import { startCourierApiStub, STUB_API_KEY as KEY, type CourierApiStub } from '../helpers/courier-api-stub'
-import { courierJwt } from '../helpers/jwt'
+import { courierJwt, makeJwt } from '../helpers/jwt'
 
 const WRONG_KEY = 'sk_test_wrong'
 const INBOX = 'user_id:alice inbox:read:messages inbox:write:events'
@@ -112,6 +112,12 @@ describe('issueCourierToken: the request', () => {
 })
 
 describe('issueCourierToken: input refused before any request', () => {
+  it('takes expiresIn up to MAX_EXPIRES_IN, a year', async () => {
+    expect(MAX_EXPIRES_IN).toBe('365d')
+    await issue({ expiresIn: MAX_EXPIRES_IN })
+    expect((stub.requests[0]?.body as { expires_in: string }).expires_in).toBe(`${365 * 86_400}s`)
+  })
+
   it.each<[string, Partial<IssueCourierTokenOptions>, string]>([
     ['a user id with a smuggled scope', { userId: 'alice inbox:write:messages' }, 'Refusing user id "alice inbox:write:messages"'],
     ['a user id with a newline', { userId: 'alice\ninbox:read:messages' }, 'Refusing user id'],
@@ -124,6 +130,9 @@ describe('issueCourierToken: input refused before any request', () => {
     ['expiresIn "0s"', { expiresIn: '0s' }, 'Refusing expiresIn "0s"'],
     ['expiresIn "500ms"', { expiresIn: '500ms' }, 'Refusing expiresIn "500ms"'],
     ['expiresIn -5', { expiresIn: -5 }, 'Refusing expiresIn -5'],
+    ['expiresIn 1e20 (seconds)', { expiresIn: 1e20 }, 'Refusing expiresIn 100000000000000000000: use a duration from a second to a year'],
+    ['expiresIn "999999 days"', { expiresIn: '999999 days' }, 'Refusing expiresIn "999999 days"'],
+    ['expiresIn "366d", past MAX_EXPIRES_IN', { expiresIn: '366d' }, 'Refusing expiresIn "366d"'],
     ['a missing apiKey', { apiKey: undefined as unknown as string }, 'apiKey is missing'],
     ['an empty apiKey', { apiKey: '' }, 'apiKey is missing'],
     ['a blank apiKey', { apiKey: '   ' }, 'apiKey is missing'],
@@ -192,6 +201,25 @@ describe('issueCourierToken: Courier’s answers', () => {
     expect(stub.requests[0]?.responseBody).toContain(apiKey.trim()) // the stub did echo it
     for (const text of [String(error), error.message, JSON.stringify(error), error.stack ?? '']) expect(text).not.toContain(apiKey.trim())
     expect(error.message).toContain('[redacted]')
+  })
+
+  it.each([20, 12])('scrubs the key when Courier echoes only its first %i characters', async (length) => {
+    const apiKey = 'pk_prod_4F7KX2M9QD1ZP8RS6TB3VWYJ0N'
+    stub.next(500, { message: `internal error while checking ${apiKey.slice(0, length)}`, type: 'api_error' })
+    const error = await failure({ apiKey })
+    for (const text of [String(error), error.message, JSON.stringify(error), error.stack ?? '']) expect(text).not.toContain(apiKey.slice(0, length))
+    expect(error.message).toContain('internal error while checking [redacted]')
+  })
+
+  it.each<[string, string]>([
+    ['another user', 'user_id:mallory inbox:read:messages inbox:write:events'],
+    ['no user', 'inbox:read:messages inbox:write:events'],
+    ['the user and another one', 'user_id:alice user_id:mallory inbox:read:messages inbox:write:events'],
+  ])('never passes on a token Courier issued for %s: invalid-response', async (_, scope) => {
+    stub.next(200, { token: makeJwt({ scope, iat: 1_900_000_000, exp: 1_900_003_600 }) })
+    const error = await failure()
+    expect(error.code).toBe('invalid-response')
+    expect(error.message).toMatch(/^Courier answered a token for .*, not "user_id:alice": it is not passed on\.$/)
   })
 
   it('scrubs the key from any message Courier sends back', async () => {

@@ -37,7 +37,24 @@ describe('assertUserId', () => {
     expect(error.code).toBe('invalid-input')
     expect(error.name).toBe('IssueTokenError')
     expect(error.message).toContain('Refusing user id')
-    expect(error.message).toContain('without whitespace or control characters')
+    expect(error.message).toContain('without whitespace, control or invisible characters')
+  })
+
+  it.each([
+    ['a Hangul filler (U+3164), which renders as nothing', 'ali\u3164ce'],
+    ['a blank braille pattern (U+2800)', '\u2800'],
+    ['a soft hyphen (U+00AD)', 'ali\u00ADce'],
+    ['a "*", which may read as a wildcard', '*'],
+    ['a "*" inside', 'team-*'],
+    ['a leading user_id:, another user’s scope in disguise', 'user_id:bob'],
+  ])('refuses a user id with %s', (_, userId) => {
+    expect(refusal(() => assertUserId(userId)).code).toBe('invalid-input')
+  })
+
+  it('quotes at most 40 characters of a refused user id: a 1 MB id is not logged per request', () => {
+    const { message } = refusal(() => assertUserId(`${'x'.repeat(1_000_000)} inbox:write:messages`))
+    expect(message).toContain(`Refusing user id "${'x'.repeat(39)}…:`)
+    expect(message.length).toBeLessThan(250)
   })
 
   it.each([
@@ -51,6 +68,13 @@ describe('assertUserId', () => {
 })
 
 describe('buildScope', () => {
+  it.each([
+    ['scopes', { scopes: 'read:brands' }, "scopes must be an array, such as ['read:brands'], not \"read:brands\"."],
+    ['features', { features: 'inbox' }, "features must be an array, such as ['inbox', 'preferences'], not \"inbox\"."],
+  ])('throws a TypeError for %s given as a string, rather than reading it a character at a time', (_, options, message) => {
+    expect(() => buildScope({ userId: 'alice', ...(options as object) })).toThrow(new TypeError(message))
+  })
+
   it('gives user_id plus the inbox scopes by default', () => {
     expect(buildScope({ userId: 'alice' })).toBe('user_id:alice inbox:read:messages inbox:write:events')
   })
