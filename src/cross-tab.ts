@@ -69,8 +69,6 @@ export const openChannel = (name: string): ChannelLike | undefined => {
   } catch {}
 }
 
-export const browserLocks = (): LocksLike | undefined => (globalThis.navigator as { locks?: LocksLike } | undefined)?.locks
-
 /** A message from another tab, as sent, or undefined when it is not one of ours. */
 export function readMessage(data: unknown): CrossTabMessage | undefined {
   const message = data as Partial<Record<string, unknown>> | null
@@ -112,7 +110,7 @@ export function joinTabs(
   adopt: (info: TokenInfo) => void,
   signedOut: () => void,
 ): Tabs | undefined {
-  const { crossTab = true, channel: open = openChannel, locks = browserLocks(), clock = systemClock } = options
+  const { crossTab = true, channel: open = openChannel, locks = (globalThis.navigator as { locks?: LocksLike } | undefined)?.locks, clock = systemClock } = options
   // Names the channel and every lock; the prefix keeps lock names off the reserved "-".
   const name = `courier-token-manager ${typeof crossTab === 'string' ? crossTab : (options.url ?? 'fetchToken')}`
   const channel = crossTab === false ? undefined : open(name)

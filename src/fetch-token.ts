@@ -71,10 +71,10 @@ const decodeAnswer = async (answer: () => TokenResult | Promise<TokenResult>, pr
  */
 export function createTokenSource({ url, fetchToken, request = {}, parseResponse = readBody, fetch }: TokenSourceOptions) {
   if (!url === !fetchToken) throw new TypeError('Pass either url or fetchToken.')
-  return async (signal: AbortSignal, startedAt: number): Promise<TokenInfo> => {
+  return async (signal: AbortSignal, startedAt: number, now?: () => number): Promise<TokenInfo> => {
     if (fetchToken) {
       const answer = await fetchToken({ signal }) // its errors keep their meaning: a 401 signs out
-      return placeOnLocalClock(await decodeAnswer(() => answer, 'fetchToken() must return a JWT or { token }.'), startedAt)
+      return placeOnLocalClock(await decodeAnswer(() => answer, 'fetchToken() must return a JWT or { token }.'), startedAt, undefined, now?.())
     }
     const { headers, timeout, ...init } = request as RequestOptions
     // ky reads globalThis.fetch per request when `fetch` is undefined; credentials default to same-origin.
@@ -93,7 +93,7 @@ export function createTokenSource({ url, fetchToken, request = {}, parseResponse
     // An HTML page: the SPA's index.html for a route that does not exist, or, behind a redirect, the login page of a session that ended.
     const hint = type.includes('html') ? (response.redirected ? ' (redirected to a sign-in page?)' : ' (a missing route?)') : ''
     const info = await decodeAnswer(() => parseResponse(response), `${url} sent ${type}, not a JWT${hint}.`)
-    return placeOnLocalClock(info, startedAt, Date.parse(response.headers.get('date')!))
+    return placeOnLocalClock(info, startedAt, Date.parse(response.headers.get('date')!), now?.())
   }
 }
 

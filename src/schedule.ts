@@ -14,11 +14,16 @@ export const clampDelay = (ms: number): number => Math.min(Math.max(ms, 0), CLOC
  * server answered; the later one, counted from when the request *started*, minus that second,
  * bounds the expiry from below. So a client clock hours off, a token the backend cached, request
  * latency and second-resolution claims can only make a token expire a little early, never late.
+ * Without a `Date` header, `iat` stands for "now", and a token the backend reused would have its
+ * age added to its life: then its own `exp`, while still ahead on the local clock when the answer
+ * arrived (`arrivedAt`), is the limit (clocks that agree, the common case). Only a token dead by the
+ * local clock (a clock far ahead) is given its lifetime from the request's start.
  */
-export function placeOnLocalClock(info: TokenInfo, startedAt: number, serverTime?: number): TokenInfo {
+export function placeOnLocalClock(info: TokenInfo, startedAt: number, serverTime?: number, arrivedAt = startedAt): TokenInfo {
   // iat: 0 is a placeholder, not 1970: read as a time, it would stretch the token's life to decades.
   const serverNow = Math.max(info.issuedAt || -Infinity, serverTime || -Infinity)
-  const offset = serverNow > -Infinity ? startedAt - serverNow - 1000 : 0
+  let offset = serverNow > -Infinity ? startedAt - serverNow - 1000 : 0
+  if (!serverTime && info.expiresAt! > arrivedAt) offset = Math.min(offset, 0)
   const shift = (time?: number) => time && time + offset
   return { ...info, expiresAt: shift(info.expiresAt), issuedAt: shift(info.issuedAt) }
 }

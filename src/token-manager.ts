@@ -209,14 +209,6 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     tick()
   }
 
-  // A timer that belongs to a request: aborting it (stop(), a sign-out) clears the timer at once.
-  // Capped at what setTimeout can wait: a huge timeout means never, not at once.
-  const requestTimer = ({ signal }: AbortController, ms: number, callback: () => void) => {
-    const id = clock.setTimeout(callback, Math.min(ms, MAX_TIMER_DELAY_MS))
-    signal.addEventListener('abort', () => clock.clearTimeout(id))
-    return id
-  }
-
   // Signed out or stopped: no request, token, timer or listener outlives it.
   const halt = (next: 'unauthenticated' | 'stopped') => {
     state = next
@@ -274,12 +266,15 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     const startedAt = (lastFetchAt = clock.now())
     emit('refreshing', { reason })
     if (ctrl !== controller) return // stopped by a handler
-    const timeoutId = requestTimer(ctrl, timeout, () => ctrl.abort(new TokenManagerError('timeout', `No answer within ${timeout} ms.`)))
+    // Capped at what setTimeout can wait: a huge timeout means never, not at once. Aborting the request
+    // (stop(), a sign-out) clears it at once.
+    const timeoutId = clock.setTimeout(() => ctrl.abort(new TokenManagerError('timeout', `No answer within ${timeout} ms.`)), Math.min(timeout, MAX_TIMER_DELAY_MS))
+    signal.addEventListener('abort', () => clock.clearTimeout(timeoutId))
     let result: TokenInfo | TokenManagerError
     try {
       // The race also ends a fetchToken() that ignores its signal.
       const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', reject))
-      result = await Promise.race([source(signal, startedAt), aborted])
+      result = await Promise.race([source(signal, startedAt, () => clock.now()), aborted])
     } catch (error) {
       result = toTokenManagerError(signal.aborted ? signal.reason : error, clock.now())
     }

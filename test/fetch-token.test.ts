@@ -125,11 +125,16 @@ describe('createTokenSource: url', () => {
     expect(info.expiresAt).toBe(ISSUED + 3_600_000 - 30_000)
   })
 
-  it('places the token on the local clock by iat when there is no Date header', async () => {
-    const backend = backendReplying(tokenResponse(JWT))
-    const info = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED + 5_000)
-    expect(info.issuedAt).toBe(ISSUED + 5_000)
-    expect(info.expiresAt).toBe(ISSUED + 3_605_000)
+  it('places the token on the local clock by iat when there is no Date header, never past its own exp', async () => {
+    const backend = backendReplying(tokenResponse(JWT), tokenResponse(JWT))
+    // A client clock 5 s behind: counted from the request's start, a second early.
+    const behind = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED - 5_000)
+    expect(behind.issuedAt).toBe(ISSUED - 5_000)
+    expect(behind.expiresAt).toBe(ISSUED + 3_595_000)
+    // Asked 6 s after iat (a reused token, or a clock ahead): its own exp, not a lifetime counted from now.
+    const older = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED + 5_000)
+    expect(older.issuedAt).toBe(ISSUED)
+    expect(older.expiresAt).toBe(ISSUED + 3_600_000)
   })
 
   it('sends the method and body it is given', async () => {
@@ -396,10 +401,10 @@ describe('createTokenSource: fetchToken', () => {
     ['a JWT string', JWT],
     ['{ token }', { token: JWT }],
   ])('accepts %s and places it on the local clock by iat', async (_, answer) => {
-    const info = await createTokenSource({ fetchToken: async () => answer, request: { timeout: 5000 } })(newSignal(), STARTED + 5_000)
+    const info = await createTokenSource({ fetchToken: async () => answer, request: { timeout: 5000 } })(newSignal(), STARTED - 5_000)
     expect(info.token).toBe(JWT)
     expect(info.userId).toBe('alice')
-    expect(info.expiresAt).toBe(ISSUED + 3_605_000)
+    expect(info.expiresAt).toBe(ISSUED + 3_595_000)
   })
 
   it('calls fetchToken once per call', async () => {

@@ -80,6 +80,28 @@ describe('placeOnLocalClock', () => {
     expect(placed.expiresAt).toBe(startedAt + HOUR - SECOND)
   })
 
+  // A backend that reuses tokens, reached without a Date header (fetchToken, or cross-origin without
+  // Access-Control-Expose-Headers: Date): iat alone made a token reused at 9 minutes old look new.
+  it.each([
+    { clocks: 'agree', skew: 0 },
+    { clocks: 'differ by 5 minutes, the client ahead', skew: 5 * MINUTE },
+  ])('never places a reused token’s expiry after its own exp without a Date header, while that exp lies ahead: clocks that $clocks', ({ skew }) => {
+    const startedAt = SERVER_NOW + skew
+    const info = tokenInfo(SERVER_NOW - 9 * MINUTE, SERVER_NOW + 10 * MINUTE)
+
+    const placed = placeOnLocalClock(info, startedAt)
+
+    expect(placed.expiresAt).toBe(SERVER_NOW + 10 * MINUTE)
+    expect(placed.issuedAt).toBe(SERVER_NOW - 9 * MINUTE)
+  })
+
+  it('counts the lifetime from the request’s start, without a Date header, only for a token dead by the local clock (a clock far ahead)', () => {
+    const startedAt = SERVER_NOW + 5 * HOUR
+    const info = tokenInfo(SERVER_NOW, SERVER_NOW + HOUR)
+
+    expect(placeOnLocalClock(info, startedAt).expiresAt).toBe(startedAt + HOUR - SECOND)
+  })
+
   it('uses iat when it is later than the Date header', () => {
     const startedAt = SERVER_NOW + 3 * HOUR
     const info = tokenInfo(SERVER_NOW, SERVER_NOW + HOUR)

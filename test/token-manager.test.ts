@@ -256,7 +256,9 @@ describe('scheduling (1)', () => {
     const token = courierJwt()
     const moments: number[][] = [[], []]
     for (const seen of moments) {
-      const tab = createTokenManager({ crossTab: false, fetchToken: async () => token, online: fakeOnline(), visibility: fakeVisibility() })
+      // The shared token first, a token of its own at the refresh.
+      let calls = 0
+      const tab = createTokenManager({ crossTab: false, fetchToken: async () => (calls++ ? courierJwt() : token), online: fakeOnline(), visibility: fakeVisibility() })
       managers.push(tab)
       tab.on('refreshing', () => seen.push(Date.now()))
       await tab.start()
@@ -310,6 +312,29 @@ describe('clock skew (2)', () => {
       expect(gap).toBeGreaterThanOrEqual(7 * MINUTE - SECOND)
       expect(gap).toBeLessThanOrEqual(8 * MINUTE)
     }
+  })
+
+  // The review's case: a backend's token cache (createTokenHandler's default) hands a second device the
+  // token the first got 9 minutes earlier, through fetchToken (no Date header), one clock for all.
+  it('never holds a reused token past its real expiry without a Date header: getToken() hands out no expired token', async () => {
+    const issuedAt = Date.now() - 9 * MINUTE
+    const reused = courierJwt({ issuedAt, lifetime: 600 })
+    let fresh = 0
+    const manager = createTokenManager({
+      crossTab: false,
+      fetchToken: async () => (fresh++ ? courierJwt({ lifetime: 600 }) : reused),
+      online: fakeOnline(),
+      visibility: fakeVisibility(),
+    })
+    managers.push(manager)
+    const realExpiry = Math.floor(issuedAt / 1000) * 1000 + 10 * MINUTE
+    expect((await manager.start()).expiresAt).toBeLessThanOrEqual(realExpiry)
+    for (let elapsed = 0; elapsed < 3 * MINUTE; elapsed += 5 * SECOND) {
+      const token = await manager.getToken()
+      if (token === reused) expect(Date.now()).toBeLessThan(realExpiry)
+      await vi.advanceTimersByTimeAsync(5 * SECOND)
+    }
+    expect(fresh).toBeGreaterThan(1)
   })
 
   it('trusts the Date header over iat for a token the backend cached', async () => {
