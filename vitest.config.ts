@@ -27,7 +27,7 @@ export default defineConfig({
       // Milliseconds in Chromium: measured after every other project, alone, so that no other browser or build shares the cores.
       {
         extends: true,
-        test: { name: 'timing', environment: 'node', include: ['test/e2e/first-token.test.ts'], testTimeout: 60_000, hookTimeout: 180_000, sequence: { groupOrder: 1 } },
+        test: { name: 'timing', environment: 'node', include: ['test/e2e/first-token.test.ts'], testTimeout: 60_000, sequence: { groupOrder: 1 } },
       },
     ],
   },

@@ -9,7 +9,7 @@ export type IssueTokenErrorCode =
   | 'rate-limited'
   /** Courier failed (5xx) or could not be reached. */
   | 'unavailable'
-  /** Courier answered without a token. */
+  /** Courier answered without a token, or with one for another user (or none, or several). */
   | 'invalid-response'
 
 /** What issuing a token can fail with. Never carries the API key. */
@@ -24,6 +24,12 @@ export class IssueTokenError extends Error {
     super(message, { cause: options.cause })
     Object.assign(this, { name: 'IssueTokenError', code, status: options.status, retryAfter: options.retryAfter })
   }
+}
+
+/** A value as a message may quote it: JSON, at most 40 characters of it (a 1 MB id is not worth logging whole). */
+export const quote = (value: unknown): string => {
+  const text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text
 }
 
 export const isIssueTokenError = (error: unknown): error is IssueTokenError =>

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { IssueTokenError, isIssueTokenError } from './errors'
+import { IssueTokenError, isIssueTokenError, quote } from './errors'
 import { baseUrlOf, DEFAULT_EXPIRES_IN, issueCourierToken, lifetimeOf, timeoutOf, type CourierConnection, type IssuedToken } from './issue-token'
-import { buildScope, quote, type ScopeOptions } from './scopes'
+import { buildScope, type ScopeOptions } from './scopes'
 
 export interface TokenHandlerOptions<Context> extends CourierConnection, Omit<ScopeOptions, 'userId'> {
   /**

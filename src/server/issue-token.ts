@@ -1,8 +1,8 @@
 import { MAX_TIMER_DELAY_MS } from '../constants'
 import { decodeToken } from '../token'
 import { parseDuration } from './duration'
-import { IssueTokenError } from './errors'
-import { buildScope, quote, type ScopeOptions } from './scopes'
+import { IssueTokenError, quote } from './errors'
+import { buildScope, type ScopeOptions } from './scopes'
 import { parseRetryAfter } from '../schedule'
 
 /** Sent when no `expiresIn` is given: Courier only writes `exp` into tokens issued with one. */
@@ -10,7 +10,7 @@ export const DEFAULT_EXPIRES_IN = '1h'
 
 /** The longest `expiresIn` taken: a year. Longer (`1e20`, `'999999 days'`) is a mistake, not a lifetime. */
 export const MAX_EXPIRES_IN = '365d'
-const MAX_LIFETIME_MS = 365 * 864e5
+const MAX_LIFETIME_MS = parseDuration(MAX_EXPIRES_IN)
 
 /** Courier's REST API per region. */
 export const COURIER_API_URLS = { us: 'https://api.courier.com', eu: 'https://api.eu.courier.com' } as const

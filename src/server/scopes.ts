@@ -1,15 +1,9 @@
 import { SCOPES, type Feature } from '../diagnose'
-import { IssueTokenError } from './errors'
+import { IssueTokenError, quote } from './errors'
 
 // Courier's client scopes (https://www.courier.com/docs/reference/auth/issue-token). `user_id:` is
 // added from the user id, never taken from a list, so nothing can widen whose data a token reads.
 const KNOWN = /^(inbox:read:messages|inbox:write:events|read:preferences|write:preferences|read:user-tokens|write:user-tokens|read:messages|(read|write):brands(:[\w-]+)?)$/
-
-/** A value as a message may quote it: JSON, at most 40 characters of it (a 1 MB id is not worth logging whole). */
-export const quote = (value: unknown): string => {
-  const text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text
-}
 
 /**
  * Refuses a user id that could smuggle scopes, break the scope string or pass review unseen: empty,

@@ -40,7 +40,12 @@ describe('assertUserId', () => {
     expect(error.message).toContain('without whitespace, control or invisible characters')
   })
 
+  // Invisible characters would pass review; the last three are no ids at all.
   it.each([
+    ['a zero-width space', 'ali\u200Bce'],
+    ['a C1 control character', 'ali\u0085ce'],
+    ['a right-to-left override', 'alice\u202Eecila'],
+    ['a no-break space', 'alice\u00A0bob'],
     ['a Hangul filler (U+3164), which renders as nothing', 'ali\u3164ce'],
     ['a blank braille pattern (U+2800)', '\u2800'],
     ['a soft hyphen (U+00AD)', 'ali\u00ADce'],
@@ -55,15 +60,6 @@ describe('assertUserId', () => {
     const { message } = refusal(() => assertUserId(`${'x'.repeat(1_000_000)} inbox:write:messages`))
     expect(message).toContain(`Refusing user id "${'x'.repeat(39)}…:`)
     expect(message.length).toBeLessThan(250)
-  })
-
-  it.each([
-    ['a zero-width space', 'ali\u200Bce'],
-    ['a C1 control character', 'ali\u0085ce'],
-    ['a right-to-left override', 'alice\u202Eecila'],
-    ['a no-break space', 'alice\u00A0bob'],
-  ])('refuses a user id with %s: invisible, it would pass review', (_, userId) => {
-    expect(refusal(() => assertUserId(userId)).code).toBe('invalid-input')
   })
 })
 
