@@ -23,7 +23,7 @@
 //   that a newer token or stop() ended is no miss. Answering a peer's `ask` changes nothing of one's own fetch.
 // - Without Web Locks (plain-http origins, Node, test DOMs) no tab knows its peers, and every fetch asks:
 //   one for a first token (a caller waits) fetches at once as well, taking whichever answers first;
-//   any other waits a random 0.1–1.1 s for a peer's token first, which spreads the tabs' requests.
+//   any other waits a random 0.25–1.25 s for a peer's token first, which spreads the tabs' requests.
 // - A 401/403 from the backend in one tab is `signed-out` in all of them.
 // - The manager leaves by aborting its fetch, then close(): the channel closes, its lock is given back.
 import { systemClock } from './clock'
@@ -56,8 +56,12 @@ export type CrossTabMessage =
   | { type: 'ask' }
   | { type: 'signed-out' }
 
-/** How long a tab waits for its peers to answer `ask` before it asks the backend. */
-export const PEER_REPLY_MS = 100
+/**
+ * How long a tab waits for its peers to answer `ask` before it asks the backend, and for a token
+ * after a lock another tab held. A peer under load (a busy main thread) can take over 100 ms to
+ * answer; the answer ends the wait, so only a peer without a token makes it last.
+ */
+export const PEER_REPLY_MS = 250
 
 // Missing, or throwing a SecurityError (Firefox blocking cookies, opaque origins): this tab goes alone.
 // Under Node an open channel would keep the process alive: unref it, as the timers are.
@@ -180,7 +184,7 @@ export function joinTabs(
     const asked = asking && ask(signal)
     if (!locks || orphaned) {
       // Without locks, a random wait lets the first tab's token reach the others before they fetch too.
-      if ((await asked) && !locks && !urgent) await pause(PEER_REPLY_MS * (1 + 10 * Math.random()), signal)
+      if ((await asked) && !locks && !urgent) await pause(PEER_REPLY_MS * (1 + 4 * Math.random()), signal)
       if (!signal.aborted) await request()
       return
     }

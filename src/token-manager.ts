@@ -60,7 +60,7 @@ export interface TokenManagerSettings {
   /**
    * Web Locks tell a tab whether peers are there and elect the tab that fetches. `null` (and where they
    * are missing: plain-http origins, Node, test DOMs): a first token is asked of the peers and the
-   * backend at once, and a refresh waits a random 0.1–1.1 s for a peer's token. @default navigator.locks
+   * backend at once, and a refresh waits a random 0.25–1.25 s for a peer's token. @default navigator.locks
    */
   locks?: LocksLike | null
 }
