@@ -25,8 +25,9 @@ export const DEFAULT_TIMEOUT_MS = 10_000
  * Retry policy for failed fetches: exponential backoff with full jitter above the floor,
  * capped at `maxDelay`. `limit` is how many retries a waiting `getToken()` sits through before
  * it rejects; the manager itself keeps retrying until it holds a token again or is stopped.
+ * A `Retry-After` is obeyed up to `maxRetryAfter` (an hour): a bad header must not silence the Inbox for a day.
  */
-export const DEFAULT_RETRY = { limit: 3, baseDelay: 1_000, maxDelay: 120_000 } as const
+export const DEFAULT_RETRY = { limit: 3, baseDelay: 1_000, maxDelay: 120_000, maxRetryAfter: 3_600_000 } as const
 
 /**
  * While a token expires or a fetch is due, the manager re-reads the clock at least this often.

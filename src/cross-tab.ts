@@ -4,6 +4,9 @@
 //
 // Messages: `ask` (who holds a valid token?); `token` (a token, with its expiry and issue time placed
 // on the sender's local clock: tabs share the clock); `signed-out` (the backend answered 401 or 403).
+// Any page of the origin can post on the channel, so a `token` is checked before the manager sees it
+// (placePeerToken): its times must be its claims moved by one offset, not issued in the future, and
+// its expiry is never placed after the JWT's own `exp`; a token without `exp` or `iat` is not taken.
 //
 // - Each running tab holds a lock of its own, `<stream> tab <random>`, from joinTabs() to close():
 //   what `navigator.locks.query()` shows the others.
@@ -73,6 +76,21 @@ export const openChannel = (name: string): ChannelLike | undefined => {
   } catch {}
 }
 
+/**
+ * A peer's token on this tab's clock, or undefined when its times cannot be an honest placement: both
+ * must be its `exp` and `iat` claims moved by one offset (the sender's skew correction), and it cannot
+ * have been issued after `now`. Trusted no further than the JWT's own `exp`: the sender may have known
+ * the server's time, but this tab cannot tell, and a forged message could say anything. A token without
+ * `exp` or `iat` is never taken from a peer (Courier writes both when asked for an expiry).
+ */
+export function placePeerToken(info: TokenInfo, expiresAt: number | undefined, issuedAt: number | undefined, now: number): TokenInfo | undefined {
+  const offset = expiresAt! - info.expiresAt!
+  // NaN (a time missing on either side) fails the comparison, as it should.
+  if (!(Math.abs(issuedAt! - info.issuedAt! - offset) <= 1) || issuedAt! > now) return
+  const shift = Math.min(offset, 0)
+  return { ...info, expiresAt: info.expiresAt! + shift, issuedAt: info.issuedAt! + shift }
+}
+
 /** A message from another tab, as sent, or undefined when it is not one of ours. */
 export function readMessage(data: unknown): CrossTabMessage | undefined {
   const message = data as Partial<Record<string, unknown>> | null
@@ -104,7 +122,7 @@ export interface Tabs {
  * returns undefined where cross-tab is off or no channel opens.
  * @param timeout The longest a tab holds the fetch lock: one request timeout.
  * @param held The valid token this tab holds, if any: the answer to a peer's `ask`.
- * @param adopt Takes a peer's token, decoded, its times as the peer placed them, if the manager wants it.
+ * @param adopt Takes a peer's token, decoded and its times checked (placePeerToken), if the manager wants it.
  * @param signedOut The backend signed the user out in another tab.
  */
 export function joinTabs(
@@ -147,13 +165,13 @@ export function joinTabs(
     } else if (message?.type === 'signed-out') {
       signedOut()
     } else if (message) {
-      let info: TokenInfo
+      let info: TokenInfo | undefined
       try {
-        info = { ...decodeToken(message.token), expiresAt: message.expiresAt, issuedAt: message.issuedAt }
+        info = placePeerToken(decodeToken(message.token), message.expiresAt, message.issuedAt, clock.now())
       } catch {
         return
       }
-      adopt(info)
+      if (info) adopt(info)
     }
   }
   // Held until close(): what tells the other tabs this one is here. Its name is no one else's, so it is

@@ -1,10 +1,14 @@
 import ky from 'ky'
 import { isTokenManagerError, TokenManagerError } from './errors'
 import { parseRetryAfter, placeOnLocalClock } from './schedule'
-import { decodeToken, type TokenInfo } from './token'
+import { decodeToken, isTime, type TokenInfo } from './token'
 
-/** What a token endpoint or `fetchToken` may answer: the bare JWT, or Courier's own `{ token }`. */
-export type TokenResult = string | { token: string }
+/**
+ * What a token endpoint or `fetchToken` may answer: the bare JWT, or Courier's own `{ token }`, with
+ * `expiresIn` (seconds the token has left, as OAuth's `expires_in`) if you can: counted from when the
+ * request started, it places the expiry exactly whatever the clocks say. `createTokenHandler` sends it.
+ */
+export type TokenResult = string | { token: string; expiresIn?: number | undefined }
 
 export interface RequestOptions {
   /** @default 'GET' */
@@ -44,25 +48,31 @@ export interface FunctionSource {
   fetch?: never
 }
 
-// A bare JWT as text, Courier's JSON `{ token }`, `{ jwt }`, or a JSON string.
+// A bare JWT as text, Courier's JSON `{ token }`, `{ jwt }` (each with an `expiresIn` or not), or a JSON string.
 const readBody = async (response: Response): Promise<TokenResult> => {
   const text = (await response.text()).trim()
   try {
     const value = JSON.parse(text)
-    return value?.jwt ?? value
+    return value?.jwt ? { ...value, token: value.jwt } : value
   } catch {
     return text
   }
 }
 
-// A parser that throws (response.json() on an HTML page) gave no token either: invalid-response, not network.
-const decodeAnswer = async (answer: () => TokenResult | Promise<TokenResult>, problem: string): Promise<TokenInfo> => {
+// Decodes an answer and places it on the local clock. A parser that throws (response.json() on an HTML page)
+// gave no token either: invalid-response, not network. So does an expiresIn that is no number of seconds.
+const placeAnswer = async (answer: () => TokenResult | Promise<TokenResult>, problem: string, startedAt: number, arrivedAt?: number, serverTime?: number): Promise<TokenInfo> => {
+  let info: TokenInfo
+  let expiresIn: unknown
   try {
-    const value = (await answer()) as { token?: string } | null
-    return decodeToken(value?.token ?? (value as string))
+    const value = (await answer()) as { token?: string; expiresIn?: unknown } | null
+    expiresIn = value?.expiresIn
+    info = decodeToken(value?.token ?? (value as string))
   } catch (cause) {
     throw new TokenManagerError('invalid-response', problem, { cause })
   }
+  if (!isTime(expiresIn) || expiresIn! < 0) throw new TokenManagerError('invalid-response', 'expiresIn must be a number of seconds, 0 or more.')
+  return placeOnLocalClock(info, startedAt, serverTime, arrivedAt, expiresIn)
 }
 
 /**
@@ -74,7 +84,7 @@ export function createTokenSource({ url, fetchToken, request = {}, parseResponse
   return async (signal: AbortSignal, startedAt: number, now?: () => number): Promise<TokenInfo> => {
     if (fetchToken) {
       const answer = await fetchToken({ signal }) // its errors keep their meaning: a 401 signs out
-      return placeOnLocalClock(await decodeAnswer(() => answer, 'fetchToken() must return a JWT or { token }.'), startedAt, undefined, now?.())
+      return placeAnswer(() => answer, 'fetchToken() must return a JWT or { token }.', startedAt, now?.())
     }
     const { headers, timeout, ...init } = request as RequestOptions
     // ky reads globalThis.fetch per request when `fetch` is undefined; credentials default to same-origin.
@@ -92,8 +102,7 @@ export function createTokenSource({ url, fetchToken, request = {}, parseResponse
     const type = response.headers.get('content-type') ?? 'no content type'
     // An HTML page: the SPA's index.html for a route that does not exist, or, behind a redirect, the login page of a session that ended.
     const hint = type.includes('html') ? (response.redirected ? ' (redirected to a sign-in page?)' : ' (a missing route?)') : ''
-    const info = await decodeAnswer(() => parseResponse(response), `${url} sent ${type}, not a JWT${hint}.`)
-    return placeOnLocalClock(info, startedAt, Date.parse(response.headers.get('date')!), now?.())
+    return placeAnswer(() => parseResponse(response), `${url} sent ${type}, not a JWT${hint}.`, startedAt, now?.(), Date.parse(response.headers.get('date')!))
   }
 }
 

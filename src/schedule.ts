@@ -18,14 +18,20 @@ export const clampDelay = (ms: number): number => Math.min(Math.max(ms, 0), CLOC
  * age added to its life: then its own `exp`, while still ahead on the local clock when the answer
  * arrived (`arrivedAt`), is the limit (clocks that agree, the common case). Only a token dead by the
  * local clock (a clock far ahead) is given its lifetime from the request's start.
+ * An `expiresIn` from the backend (seconds left, as OAuth's `expires_in`) beats every clock: counted
+ * from the request's start, it is never late. It is read as at most the token's whole lifetime (a
+ * backend answering milliseconds must not make a token live 1000 times longer) and means nothing
+ * for a token without `exp`.
  */
-export function placeOnLocalClock(info: TokenInfo, startedAt: number, serverTime?: number, arrivedAt = startedAt): TokenInfo {
+export function placeOnLocalClock(info: TokenInfo, startedAt: number, serverTime?: number, arrivedAt = startedAt, expiresIn?: number): TokenInfo {
+  const { expiresAt, issuedAt } = info
   // iat: 0 is a placeholder, not 1970: read as a time, it would stretch the token's life to decades.
-  const serverNow = Math.max(info.issuedAt || -Infinity, serverTime || -Infinity)
+  const serverNow = Math.max(issuedAt || -Infinity, serverTime || -Infinity)
   let offset = serverNow > -Infinity ? startedAt - serverNow - 1000 : 0
-  if (!serverTime && info.expiresAt! > arrivedAt) offset = Math.min(offset, 0)
+  if (!serverTime && expiresAt! > arrivedAt) offset = Math.min(offset, 0)
+  if (expiresIn! >= 0 && expiresAt) offset = startedAt + Math.min(expiresIn! * 1000, expiresAt - (issuedAt || 0)) - expiresAt
   const shift = (time?: number) => time && time + offset
-  return { ...info, expiresAt: shift(info.expiresAt), issuedAt: shift(info.issuedAt) }
+  return { ...info, expiresAt: shift(expiresAt), issuedAt: shift(issuedAt) }
 }
 
 /**
@@ -52,17 +58,19 @@ export const tokenFraction = (token: string): number => {
 export interface RetryPolicy {
   baseDelay: number
   maxDelay: number
+  /** The longest `Retry-After` obeyed. @default Infinity */
+  maxRetryAfter?: number
 }
 
 /**
  * Delay before retry number `attempt` (0 for the first): full jitter over a floor,
  * `floor + random · min(maxDelay − floor, baseDelay·2^attempt)` with `MIN_RETRY_DELAY_MS`
- * as the floor, and never sooner than the server's `Retry-After`.
+ * as the floor, and never sooner than the server's `Retry-After`, up to `maxRetryAfter`.
  */
-export function retryDelay(attempt: number, { baseDelay, maxDelay }: RetryPolicy, random: number, retryAfter = 0): number {
+export function retryDelay(attempt: number, { baseDelay, maxDelay, maxRetryAfter = Infinity }: RetryPolicy, random: number, retryAfter = 0): number {
   // The exponent stops growing long before 2^1024, where 0 · Infinity would be NaN.
   const spread = Math.max(0, Math.min(maxDelay - MIN_RETRY_DELAY_MS, baseDelay * 2 ** Math.min(attempt, 32)))
-  return Math.max(MIN_RETRY_DELAY_MS + random * spread, retryAfter)
+  return Math.max(MIN_RETRY_DELAY_MS + random * spread, Math.min(retryAfter, maxRetryAfter))
 }
 
 /** `Retry-After` as ms from `now`: delta-seconds or an HTTP date; undefined for anything else. */

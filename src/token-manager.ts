@@ -33,8 +33,11 @@ export type TokenEvents = {
 export interface TokenManagerSettings {
   /** Milliseconds before expiry to refresh. @default DEFAULT_REFRESH_MARGIN_MS (2 minutes) */
   refreshMargin?: number
-  /** How failed fetches are retried. @default DEFAULT_RETRY ({ limit: 3, baseDelay: 1000, maxDelay: 120000 }) */
-  retry?: { limit?: number; baseDelay?: number; maxDelay?: number }
+  /**
+   * How failed fetches are retried; `maxRetryAfter` is the longest `Retry-After` obeyed, in ms.
+   * @default DEFAULT_RETRY ({ limit: 3, baseDelay: 1000, maxDelay: 120000, maxRetryAfter: 3600000 })
+   */
+  retry?: { limit?: number; baseDelay?: number; maxDelay?: number; maxRetryAfter?: number }
   /** Features every token is checked for; a missing scope emits `warning`. @default ['inbox'] */
   features?: Feature[]
   /** The signed-in user; a token for anyone else emits `warning`. */
@@ -115,7 +118,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const retry = { ...DEFAULT_RETRY, ...options.retry }
   const timeout = options.request?.timeout ?? DEFAULT_TIMEOUT_MS
   // A timeout of 0 would fail every request.
-  if (!(timeout > 0) || ![refreshMargin, retry.limit, retry.baseDelay, retry.maxDelay, timeout].every((ms) => ms >= 0 && ms < Infinity)) {
+  if (!(timeout > 0) || ![refreshMargin, timeout, ...Object.values(retry)].every((ms) => ms >= 0 && ms < Infinity)) {
     throw new TypeError('refreshMargin and retry take finite numbers >= 0, timeout > 0.')
   }
   assertFeatures(features)
@@ -124,6 +127,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const emitter = mitt<TokenEvents>()
   let state: 'idle' | 'running' | 'unauthenticated' | 'stopped' = 'idle'
   let current: TokenInfo | undefined
+  // The user of the last token taken since start(): a token that expired still says whose tokens to adopt.
+  let user: string | undefined
   let controller: AbortController | undefined
   let lastError: TokenManagerError | undefined
   let failures = 0
@@ -193,7 +198,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const begin = () => {
     state = 'running'
     failures = nextFetchAt = 0
-    lastError = undefined
+    lastError = user = undefined
     reason = 'start'
     tabs = joinTabs(options, timeout, valid, adopt, () => {
       fail(new TokenManagerError('unauthenticated', 'Signed out in another tab.'))
@@ -220,10 +225,12 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     tabs = undefined
   }
 
-  // A peer's token: only for our user, only while valid, only when newer than ours.
+  // A peer's token (its times checked by cross-tab.ts): only for our user (the last token's, else the
+  // userId option; knowing neither, the peer's: tabs of an origin share the session), only while valid,
+  // only when newer than ours.
   function adopt(info: TokenInfo) {
-    const user = current?.userId ?? userId
-    if ((user !== undefined && info.userId !== user) || !isValid(info) || (current && !(info.expiresAt! > current.expiresAt!))) return
+    const ours = user ?? userId
+    if ((ours !== undefined && info.userId !== ours) || !isValid(info) || (current && !(info.expiresAt! > current.expiresAt!))) return
     accept(info, true)
     tick()
   }
@@ -292,6 +299,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     // Judged at one moment, by the diagnosis: 'expired' comes first when there is one.
     if (found[0]?.code !== 'expired') {
       current = info
+      user = info.userId
       failures = 0
       lastError = undefined
       reason = 'scheduled'

@@ -1,16 +1,18 @@
 // Several tabs of one origin, simulated with fake BroadcastChannels and Web Locks under fake timers.
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest'
-import { PEER_REPLY_MS, readMessage } from '../src/cross-tab'
-import { createTokenManager, DEFAULT_TIMEOUT_MS, type TokenEvents, type TokenManager, type TokenManagerSettings, type UrlSource } from '../src/index'
+import { PEER_REPLY_MS, placePeerToken, readMessage } from '../src/cross-tab'
+import { createTokenManager, decodeToken, DEFAULT_TIMEOUT_MS, type TokenEvents, type TokenManager, type TokenManagerSettings, type UrlSource } from '../src/index'
 import { fakeBackend, jsonResponse, tokenResponse, type Reply } from './helpers/backend'
 import { fakeOnline, fakeVisibility } from './helpers/environment'
-import { courierJwt, type CourierJwtOptions } from './helpers/jwt'
+import { courierJwt, makeJwt, type CourierJwtOptions } from './helpers/jwt'
 import { fakeChannels, fakeLocks } from './helpers/tabs'
 
 const ENDPOINT = 'https://app.test/api/generate-courier-jwt'
 const CHANNEL = `courier-token-manager ${ENDPOINT}`
 const SECOND = 1000
 const HOUR = 3_600_000
+
+type TokenInfoLike = { expiresAt?: number | undefined; issuedAt?: number | undefined }
 
 let channels: ReturnType<typeof fakeChannels>
 let locks: ReturnType<typeof fakeLocks>
@@ -240,8 +242,9 @@ describe('cross-tab', () => {
     manager.wake()
     await vi.advanceTimersByTimeAsync(5)
     // The lock is on its way; another tab's fresh token arrives first.
-    const sharedExpiry = Date.now() + HOUR
-    channels.inject(CHANNEL, { type: 'token', token: courierJwt(), expiresAt: sharedExpiry, issuedAt: Date.now() })
+    const shared = decodeToken(courierJwt())
+    const sharedExpiry = shared.expiresAt! - SECOND
+    channels.inject(CHANNEL, { type: 'token', token: shared.token, expiresAt: sharedExpiry, issuedAt: shared.issuedAt! - SECOND })
     await vi.advanceTimersByTimeAsync(5 + PEER_REPLY_MS)
     expect(locks.granted).toHaveLength(2)
     expect(backend.requests).toHaveLength(1)
@@ -681,6 +684,116 @@ describe('the first token', () => {
     expect((await started).userId).toBe('alice')
     expect(backend.requests).toHaveLength(1)
     expect(sandboxed.status).toBe('ready')
+  })
+})
+
+describe('a peer’s token, checked against its claims', () => {
+  // Honest senders place a token by moving both claims by one offset (their skew correction, ≤ 0 when
+  // clocks agree); a forged message can say anything. Nothing past the JWT's own exp is believed.
+  const claims = () => decodeToken(courierJwt())
+  const place = (info: ReturnType<typeof claims>, offset: number, issuedShift = offset) =>
+    placePeerToken(info, info.expiresAt! + offset, info.issuedAt! + issuedShift, Date.now())
+
+  beforeEach(() => vi.setSystemTime(new Date('2026-12-06T12:00:00Z')))
+
+  it('takes an honest placement as sent: both claims moved back by the sender’s skew correction', () => {
+    const info = claims()
+    expect(place(info, -5 * SECOND)).toMatchObject({ token: info.token, expiresAt: info.expiresAt! - 5 * SECOND, issuedAt: info.issuedAt! - 5 * SECOND })
+  })
+
+  it('places an expiry later than the JWT’s own exp at that exp, its issue time moved alike', () => {
+    // A sender whose clock is ahead and who read the server's Date header: honest, but not believed past exp.
+    const info = decodeToken(courierJwt({ issuedAt: Date.now() - 20 * 60 * SECOND }))
+    expect(place(info, 10 * 60 * SECOND)).toMatchObject({ expiresAt: info.expiresAt, issuedAt: info.issuedAt })
+  })
+
+  it.each([
+    ['its two times moved by different offsets', (info: ReturnType<typeof claims>) => place(info, 10 ** 10, 0)],
+    ['an issue time after now', (info: ReturnType<typeof claims>) => place(info, 2 * SECOND)],
+    ['no issue time for a token with iat', (info: ReturnType<typeof claims>) => placePeerToken(info, info.expiresAt, undefined, Date.now())],
+    ['no expiry for a token with exp', (info: ReturnType<typeof claims>) => placePeerToken(info, undefined, info.issuedAt, Date.now())],
+    ['an expiry for a token without exp', () => {
+      const info = decodeToken(courierJwt({ lifetime: null }))
+      return placePeerToken(info, Date.now() + HOUR, info.issuedAt, Date.now())
+    }],
+    // Nothing to check its times against: the tab fetches its own.
+    ['a token without exp, even sent without expiry', () => {
+      const info = decodeToken(courierJwt({ lifetime: null }))
+      return placePeerToken(info, undefined, info.issuedAt, Date.now())
+    }],
+    ['a token without iat', () => {
+      const info = decodeToken(makeJwt({ scope: 'user_id:alice', exp: Math.floor(Date.now() / 1000) + 3600 }))
+      return placePeerToken(info, info.expiresAt, undefined, Date.now())
+    }],
+  ])('refuses %s', (_, placed) => {
+    expect(placed(claims())).toBeUndefined()
+  })
+
+  describe('in a tab', () => {
+    // The review's reproduction: a page of the origin posts an hour-expired JWT with an expiry 10^10 ms ahead.
+    const expiredAnHourAgo = () => decodeToken(courierJwt({ issuedAt: Date.now() - 2 * HOUR }))
+
+    it.each([
+      ['an hour-expired JWT said to expire 10^10 ms ahead', (dead: TokenInfoLike) => ({ expiresAt: Date.now() + 10 ** 10, issuedAt: dead.issuedAt })],
+      ['an hour-expired JWT with both times moved to now (one offset, issued a second ago)', (dead: TokenInfoLike) => {
+        const offset = Date.now() - SECOND - dead.issuedAt!
+        return { expiresAt: dead.expiresAt! + offset, issuedAt: dead.issuedAt! + offset }
+      }],
+    ])('never adopts %s, neither before its first token nor after', async (_, forge) => {
+      const dead = expiredAnHourAgo()
+      const victim = tab()
+      const started = victim.start()
+      const forged = { type: 'token', token: dead.token, ...forge(dead) }
+      channels.inject(CHANNEL, forged)
+      await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
+      const info = await started
+      expect(info.token).not.toBe(dead.token)
+      channels.inject(CHANNEL, forged)
+      await settle()
+      expect(await victim.getToken()).toBe(info.token)
+      expect(victim.events).toEqual(['token'])
+    })
+
+    it('holds a peer’s token that claims a later expiry than its JWT only until the JWT’s own exp', async () => {
+      const victim = tab()
+      const [own] = await startAll(victim)
+      // Issued 30 minutes ago for two hours, both times moved 20 minutes later (consistent, issued in the past).
+      const newer = decodeToken(courierJwt({ lifetime: 7200, issuedAt: Date.now() - 30 * 60 * SECOND }))
+      const offset = 20 * 60 * SECOND
+      channels.inject(CHANNEL, { type: 'token', token: newer.token, expiresAt: newer.expiresAt! + offset, issuedAt: newer.issuedAt! + offset })
+      await settle()
+      expect(victim.current).toMatchObject({ token: newer.token, expiresAt: newer.expiresAt })
+      expect(own!.token).not.toBe(newer.token)
+      backend.reply(...Array<Reply>(100).fill('hang')) // no new token: the held one must expire on time
+      await vi.advanceTimersByTimeAsync(newer.expiresAt! - Date.now())
+      expect(victim.current).toBeUndefined()
+      expect(victim.events).toEqual(['token', 'token', 'expired'])
+    })
+  })
+})
+
+describe('whose token a tab adopts', () => {
+  it('knows its user from its last token after that token expired: another user’s token is not adopted', async () => {
+    const victim = tab()
+    const [own] = await startAll(victim)
+    backend.reply(...Array<Reply>(100).fill('hang')) // the backend hangs: the token expires without a new one
+    await vi.advanceTimersByTimeAsync(HOUR)
+    expect(victim.current).toBeUndefined()
+    const bob = decodeToken(courierJwt({ userId: 'bob', lifetime: 7200 }))
+    channels.inject(CHANNEL, { type: 'token', token: bob.token, expiresAt: bob.expiresAt! - SECOND, issuedAt: bob.issuedAt! - SECOND })
+    await settle()
+    expect(own!.userId).toBe('alice')
+    expect(victim.current).toBeUndefined()
+  })
+
+  it('knows nothing after start() again: a restarted tab adopts the token its peers share', async () => {
+    const victim = tab()
+    await startAll(victim)
+    victim.stop()
+    const started = victim.start()
+    const bob = decodeToken(courierJwt({ userId: 'bob', lifetime: 7200 }))
+    channels.inject(CHANNEL, { type: 'token', token: bob.token, expiresAt: bob.expiresAt! - SECOND, issuedAt: bob.issuedAt! - SECOND })
+    expect((await started).userId).toBe('bob')
   })
 })
 

@@ -137,6 +137,46 @@ describe('createTokenSource: url', () => {
     expect(older.expiresAt).toBe(ISSUED + 3_600_000)
   })
 
+  describe('expiresIn', () => {
+    // The token was issued 9 minutes before the request (the backend reused it): 51 minutes left.
+    const REUSED = courierJwt({ userId: 'alice', issuedAt: ISSUED - 9 * 60_000, lifetime: 3600 })
+
+    it.each([
+      ['{ token, expiresIn }', () => jsonResponse({ token: REUSED, expiresIn: 3060 })],
+      ['{ jwt, expiresIn }', () => jsonResponse({ jwt: REUSED, expiresIn: 3060 })],
+      ['{ token, expiresIn } with a Date header that disagrees', () => jsonResponse({ token: REUSED, expiresIn: 3060 }, { headers: { date: 'Wed, 01 Jan 2025 15:00:00 GMT' } })],
+    ])('places the expiry expiresIn seconds after the request started: %s', async (_, response) => {
+      const backend = backendReplying(response())
+      // A client clock two hours ahead, which no Date header or iat could reveal for a reused token.
+      const startedAt = ISSUED + 2 * 3_600_000
+      const info = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), startedAt, () => startedAt + 300)
+      expect(info.expiresAt).toBe(startedAt + 3_060_000)
+      expect(info.expiresAt! - info.issuedAt!).toBe(3_600_000)
+    })
+
+    it('is honoured from fetchToken, counted from the request’s start', async () => {
+      const source = createTokenSource({ fetchToken: async () => ({ token: REUSED, expiresIn: 3060 }) })
+      const info = await source(newSignal(), STARTED, () => STARTED + 5_000)
+      expect(info.expiresAt).toBe(STARTED + 3_060_000)
+    })
+
+    it.each<[string, unknown]>([
+      ['a string', '3060'],
+      ['a negative number', -1],
+      ['NaN', Number.NaN],
+      ['Infinity', Infinity],
+      ['null', null],
+    ])('rejects %s with invalid-response, naming expiresIn', async (_, expiresIn) => {
+      const backend = backendReplying(jsonResponse({ token: JWT, expiresIn }))
+      const fromUrl = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED)))
+      const fromFunction = asTokenManagerError(await rejectionOf(createTokenSource({ fetchToken: async () => ({ token: JWT, expiresIn: expiresIn as number }) })(newSignal(), STARTED)))
+      for (const error of [fromUrl, fromFunction]) {
+        expect(error.code).toBe('invalid-response')
+        expect(error.message).toBe('expiresIn must be a number of seconds, 0 or more.')
+      }
+    })
+  })
+
   it('sends the method and body it is given', async () => {
     const backend = backendReplying()
     let sentBody: string | undefined

@@ -25,7 +25,7 @@ describe('the root entry', () => {
     expect(api.MIN_REFRESH_INTERVAL_MS).toBe(1_000)
     expect(api.MIN_RETRY_DELAY_MS).toBe(5_000)
     expect(api.DEFAULT_TIMEOUT_MS).toBe(10_000)
-    expect(api.DEFAULT_RETRY).toEqual({ limit: 3, baseDelay: 1_000, maxDelay: 120_000 })
+    expect(api.DEFAULT_RETRY).toEqual({ limit: 3, baseDelay: 1_000, maxDelay: 120_000, maxRetryAfter: 3_600_000 })
     expect(api.CLOCK_CHECK_INTERVAL_MS).toBe(60_000)
   })
 })

@@ -149,6 +149,43 @@ describe('placeOnLocalClock', () => {
     expect(placeOnLocalClock(info, SERVER_NOW + 5 * HOUR, SERVER_NOW).expiresAt).toBe(SERVER_NOW + 6 * HOUR - SECOND)
   })
 
+  describe('with expiresIn from the backend', () => {
+    // A token issued 9 minutes ago for 10 (the backend reused it), 1 minute left by the server's word.
+    const reused = tokenInfo(SERVER_NOW - 9 * MINUTE, SERVER_NOW + MINUTE)
+
+    it.each([
+      { clock: 'agrees', skew: 0, serverTime: undefined },
+      { clock: 'is an hour behind, with a Date header', skew: -HOUR, serverTime: SERVER_NOW },
+      { clock: 'is an hour ahead, without a Date header', skew: HOUR, serverTime: undefined },
+      { clock: 'is a day ahead, with a Date header', skew: 24 * HOUR, serverTime: SERVER_NOW },
+    ])('counts the expiry from the request’s start whatever the clock says: the client clock $clock', ({ skew, serverTime }) => {
+      const startedAt = SERVER_NOW + skew
+
+      const placed = placeOnLocalClock(reused, startedAt, serverTime, startedAt + 200, 60)
+
+      expect(placed.expiresAt).toBe(startedAt + MINUTE)
+      // Both times move by one offset: the lifetime stays the claims' own.
+      expect(placed.expiresAt! - placed.issuedAt!).toBe(10 * MINUTE)
+    })
+
+    it('reads an expiresIn longer than the token’s whole life as that life: a backend answering milliseconds does not make it live 1000 times longer', () => {
+      const placed = placeOnLocalClock(reused, SERVER_NOW, undefined, SERVER_NOW, 60_000)
+
+      expect(placed.expiresAt).toBe(SERVER_NOW + 10 * MINUTE)
+      expect(placed.issuedAt).toBe(SERVER_NOW)
+    })
+
+    it('takes expiresIn: 0 as a token dead on arrival', () => {
+      expect(placeOnLocalClock(reused, SERVER_NOW, SERVER_NOW, SERVER_NOW, 0).expiresAt).toBe(SERVER_NOW)
+    })
+
+    it('means nothing for a token without exp: it never expires', () => {
+      const forever = tokenInfo(SERVER_NOW, undefined)
+
+      expect(placeOnLocalClock(forever, SERVER_NOW + HOUR, undefined, SERVER_NOW + HOUR, 60).expiresAt).toBeUndefined()
+    })
+  })
+
   it('returns a copy with the other fields unchanged and does not mutate its input', () => {
     const info = tokenInfo(SERVER_NOW, SERVER_NOW + HOUR)
     const before = structuredClone(info)
@@ -248,6 +285,14 @@ describe('retryDelay', () => {
     { retryAfter: 0, random: 1, delay: 6_000 },
   ])('waits $delay ms on the first retry when the server asked for $retryAfter ms and random is $random', ({ retryAfter, random, delay }) => {
     expect(retryDelay(0, policy, random, retryAfter)).toBe(delay)
+  })
+
+  it('obeys a Retry-After only up to maxRetryAfter: a bad header cannot silence the Inbox for a day', () => {
+    const capped = { ...policy, maxRetryAfter: HOUR }
+    expect(retryDelay(0, capped, 1, 24 * HOUR)).toBe(HOUR)
+    expect(retryDelay(0, capped, 1, 30 * MINUTE)).toBe(30 * MINUTE)
+    // The ceiling caps the header, never the backoff.
+    expect(retryDelay(20, { ...policy, maxRetryAfter: 0 }, 1, HOUR)).toBe(120_000)
   })
 
   it('never waits less than the floor, even when maxDelay is below it', () => {

@@ -77,6 +77,8 @@ describe('construction', () => {
     { refreshMargin: Number.NaN },
     { retry: { limit: -1 } },
     { retry: { maxDelay: Infinity } },
+    { retry: { maxRetryAfter: -1 } },
+    { retry: { maxRetryAfter: '1h' } },
     { request: { timeout: -5 } },
     { request: { timeout: 0 } },
   ])('rejects %j with a TypeError', (options) => {
@@ -335,6 +337,31 @@ describe('clock skew (2)', () => {
       await vi.advanceTimersByTimeAsync(5 * SECOND)
     }
     expect(fresh).toBeGreaterThan(1)
+  })
+
+  // The residual case of placing without server time (a client clock behind, a reused token), closed by
+  // expiresIn: the backend's word on the seconds left, counted from the request's start.
+  it.each([
+    { answer: 'a bare JWT', withExpiresIn: false, late: true },
+    { answer: '{ token, expiresIn }', withExpiresIn: true, late: false },
+  ])('places a reused token from fetchToken, on a client clock 5 minutes behind, exactly with expiresIn ($answer)', async ({ withExpiresIn, late }) => {
+    const behind = 5 * MINUTE
+    const issuedAt = Date.now() - 9 * MINUTE
+    const reused = courierJwt({ issuedAt, lifetime: 600 })
+    const realExpiry = Math.floor(issuedAt / 1000) * 1000 + 10 * MINUTE
+    const clock = { now: () => Date.now() - behind, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (id: unknown) => clearTimeout(id as number) }
+    const manager = createTokenManager({
+      crossTab: false,
+      clock,
+      fetchToken: async () => (withExpiresIn ? { token: reused, expiresIn: Math.floor((realExpiry - Date.now()) / 1000) } : reused),
+      online: fakeOnline(),
+      visibility: fakeVisibility(),
+    })
+    managers.push(manager)
+    const placed = (await manager.start()).expiresAt!
+    // On the client's clock, the token really expires at realExpiry − behind.
+    if (late) expect(placed).toBeGreaterThan(realExpiry - behind)
+    else expect(placed).toBe(realExpiry - behind)
   })
 
   it('trusts the Date header over iat for a token the backend cached', async () => {
@@ -635,6 +662,20 @@ describe('failures (9)', () => {
     await vi.advanceTimersByTimeAsync(HOUR)
     expect(gaps(times)).toEqual([HOUR])
     await expect(manager.getToken()).resolves.toBe(manager.current!.token)
+  })
+
+  it.each([
+    { ceiling: 'the default hour', retry: undefined, waited: HOUR },
+    { ceiling: 'retry.maxRetryAfter: 10 minutes', retry: { maxRetryAfter: 10 * MINUTE }, waited: 10 * MINUTE },
+  ])('obeys a day-long Retry-After only up to $ceiling', async ({ retry, waited }) => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const { manager, backend, times, of } = setup(retry && { retry })
+    reply(backend, status(503, { 'retry-after': String(24 * 3600) }))
+    void manager.start()
+    await vi.advanceTimersByTimeAsync(waited)
+    expect(gaps(times)).toEqual([waited])
+    expect(of('error')[0]).toMatchObject({ retryInMs: waited, error: { retryAfter: 24 * HOUR } })
+    expect(manager.status).toBe('ready')
   })
 
   it('keeps trying at the capped delay after the token expired, until stop()', async () => {

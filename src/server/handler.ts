@@ -61,8 +61,9 @@ const failure = (error: unknown) => {
 
 /**
  * A Web-standard request handler for your token endpoint (Next.js route handlers, Hono, Bun, Deno,
- * workers; `toNodeHandler` for node:http and Express). Answers `{ token, expiresAt }` for the
- * signed-in user, 401 without one. Concurrent requests for one user share one Courier call, and a
+ * workers; `toNodeHandler` for node:http and Express). Answers `{ token, expiresAt, expiresIn }` for
+ * the signed-in user (`expiresIn`: whole seconds left, which the browser's manager counts from its
+ * request, whatever the clocks say), 401 without one. Concurrent requests for one user share one Courier call, and a
  * token with enough life left is reused.
  * @example export const GET = createTokenHandler({ apiKey: process.env.COURIER_API_KEY!, getUserId: (request) => session(request)?.userId })
  */
@@ -123,7 +124,9 @@ export function createTokenHandler<Context = unknown>(options: TokenHandlerOptio
     if (userId === null || userId === undefined || userId === '') return answer(401, { error: 'unauthenticated' })
     try {
       const { token, expiresAt } = await issue(userId)
-      return answer(200, { token, expiresAt })
+      // Whole seconds left, rounded down: counted from the browser's request start, never late.
+      const expiresIn = expiresAt === undefined ? undefined : Math.max(0, Math.floor((expiresAt - Date.now()) / 1000))
+      return answer(200, { token, expiresAt, expiresIn })
     } catch (error) {
       report(error)
       return failure(error)

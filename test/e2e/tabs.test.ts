@@ -3,6 +3,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDemo, type DemoSession } from '../../examples/demo/server.mjs'
+import { makeJwt } from '../helpers/jwt'
 import { launchChromium, launchFreezableChromium } from './chromium'
 
 type DemoEvent = { type: string; text: string; at: number }
@@ -332,5 +333,72 @@ describe('tabs in Chromium', () => {
       await chromium.close()
       await slow.close()
     }
+  })
+  it('forged messages: a page of the origin posting on the library’s channel never makes a tab hold or hand out a token past its JWT’s exp', async () => {
+    const context = await browser.newContext()
+    // The channel names, as the library opens them in the page (no name is assumed).
+    await context.addInitScript(() => {
+      const Native = BroadcastChannel
+      const names: string[] = ((window as any).channelNames = [])
+      ;(window as any).BroadcastChannel = class extends Native {
+        constructor(name: string) {
+          super(name)
+          names.push(name)
+        }
+      }
+    })
+    const victim = await context.newPage()
+    await victim.goto(demo.url)
+    await victim.waitForFunction(() => (window as any).demo?.manager.current !== undefined, null, { timeout: 5_000 })
+    const names = await victim.evaluate(() => (window as any).channelNames as string[])
+    expect(names).toContain(STREAM)
+    // The attacker: a page of the same origin that runs no manager.
+    const attacker = await context.newPage()
+    await attacker.goto(`${demo.url}/not-a-page`)
+
+    const now = Date.now()
+    const jwt = (iat: number, exp: number) => makeJwt({ scope: 'user_id:demo-user inbox:read:messages inbox:write:events', iat, exp, jti: `forged-${iat}-${exp}` })
+    const seconds = Math.floor(now / 1000)
+    const dead = jwt(seconds - 7200, seconds - 3600) // expired an hour ago
+    // One minute left, issued 30 minutes ago: alive, newer than the demo's 10-second tokens.
+    const alive = jwt(seconds - 1800, seconds + 60)
+    const forged = [
+      // The review's reproduction: an hour-expired JWT said to expire 10^10 ms ahead.
+      { type: 'token', token: dead, expiresAt: now + 1e10, issuedAt: (seconds - 7200) * 1000 },
+      // The same JWT with both times moved by one offset to "issued a second ago".
+      { type: 'token', token: dead, expiresAt: now - 1000 + 3_600_000, issuedAt: now - 1000 },
+      // A live JWT with both times moved 29 minutes later: held, but only until its own exp.
+      { type: 'token', token: alive, expiresAt: (seconds + 60 + 29 * 60) * 1000, issuedAt: (seconds - 60) * 1000 },
+    ]
+    await attacker.evaluate(
+      ({ names, forged }) => {
+        for (const name of names) {
+          const channel = new BroadcastChannel(name)
+          for (const message of forged) channel.postMessage(message)
+          channel.close()
+        }
+      },
+      { names, forged },
+    )
+    // What the victim holds and hands out, every 50 ms for 2 s: each token judged by its own exp claim.
+    const samples = await victim.evaluate(async () => {
+      const claims = (token: string) => JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')))
+      const seen: Array<{ token: string; held: number | null; exp: number; at: number }> = []
+      for (const end = Date.now() + 2_000; Date.now() < end; ) {
+        const token = await (window as any).demo.manager.getToken()
+        const current = (window as any).demo.manager.current
+        seen.push({ token, held: current?.token === token ? current.expiresAt : null, exp: claims(token).exp * 1000, at: Date.now() })
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      return seen
+    })
+    expect(samples.length).toBeGreaterThan(10)
+    expect(samples.filter((sample) => sample.exp <= sample.at)).toEqual([])
+    expect(samples.filter((sample) => sample.held !== null && sample.held > sample.exp)).toEqual([])
+    expect(samples.some((sample) => sample.token === dead)).toBe(false)
+    // The live forged token was taken (it is newer), placed at its own exp, not 29 minutes later.
+    const adopted = samples.find((sample) => sample.token === alive)
+    expect(adopted?.held).toBe((seconds + 60) * 1000)
+    await context.close()
   })
 })

@@ -30,7 +30,7 @@ export interface TabEnvironment {
 // Tokens -------------------------------------------------------------------------------------------------
 
 const SCOPE = 'user_id:alice inbox:read:messages inbox:write:events'
-const IAT = 1_900_000_000
+const IAT = 1_700_000_000 // in the past: a peer's token cannot have been issued after now
 const base64url = (value: unknown) => btoa(JSON.stringify(value)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 /** A JWT shaped like Courier's (the signature is never checked: any base64url will do). */
 const jwt = (claims: Record<string, unknown>) => `${base64url({ alg: 'HS256', typ: 'JWT' })}.${base64url(claims)}.c2lnbmF0dXJl`
@@ -647,7 +647,7 @@ export const scenarios = {
 
   // (f)
   notOurs: {
-    title: 'messages that are not ours are ignored (readMessage), a malformed token is not adopted, and messages arrive as the browser clones them',
+    title: 'messages that are not ours are ignored (readMessage), a malformed token or one whose times disagree with its claims is not adopted, and messages arrive as the browser clones them',
     tabs: 1,
     async run({ tab, observe, until, wait }) {
       const watcher = observe()
@@ -662,7 +662,9 @@ export const scenarios = {
         { type: 'token', token: TOKENS.T2, expiresAt: '2099', issuedAt },
         { type: 'token', token: TOKENS.T2, expiresAt: Number.NaN, issuedAt },
         null,
+        // Read, but its times cannot be its claims moved by one offset: not adopted.
         { type: 'token', token: TOKENS.T2, expiresAt, issuedAt: undefined },
+        { type: 'token', token: TOKENS.T2, expiresAt, issuedAt },
       ]) {
         sender.post(message)
       }
@@ -682,6 +684,7 @@ export const scenarios = {
         `{type:"token",token:<T2>,expiresAt:NaN,issuedAt:${heldInfo('T2').issuedAt}}`,
         'null',
         `{type:"token",token:<T2>,expiresAt:${heldInfo('T2').expiresAt},issuedAt:undefined}`,
+        `{type:"token",token:<T2>,expiresAt:${heldInfo('T2').expiresAt},issuedAt:${heldInfo('T2').issuedAt}}`,
       ],
       read: [
         'undefined',
@@ -692,8 +695,9 @@ export const scenarios = {
         'undefined',
         'undefined',
         `{type:"token",token:<T2>,expiresAt:${heldInfo('T2').expiresAt},issuedAt:undefined}`,
+        `{type:"token",token:<T2>,expiresAt:${heldInfo('T2').expiresAt},issuedAt:${heldInfo('T2').issuedAt}}`,
       ],
-      adopted: [{ ...T2_ADOPTED, issuedAt: null }],
+      adopted: [T2_ADOPTED],
       asked: 0,
       signedOut: 0,
     },

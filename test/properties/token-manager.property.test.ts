@@ -18,6 +18,8 @@ import {
 import { fakeCourier, fakeDatastores } from '../helpers/courier-fake'
 import { fakeOnline, fakeVisibility } from '../helpers/environment'
 import { backendMode, modelBackend, watchUnhandledRejections, type BackendMode } from '../helpers/model'
+import { decodeToken } from '../../src/token'
+import { makeJwt } from '../helpers/jwt'
 import { fakeChannels, fakeLocks } from '../helpers/tabs'
 
 const SEED = Number(process.env.FC_SEED ?? 20_261_125)
@@ -25,6 +27,12 @@ const RUNS = Number(process.env.FC_RUNS ?? 200)
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
 const EVENTS = ['token', 'refreshing', 'error', 'unauthenticated', 'expired', 'warning', 'status'] as const
+/** Where tokens come from: `fetchToken` (no headers), or `url` (a `Date` header when the backend's mode says so). */
+type Via = 'fetchToken' | 'url'
+const via = fc.constantFrom<Via>('fetchToken', 'url')
+const URL_ = 'https://app.test/api/courier-token'
+const sourceOf = (backend: ReturnType<typeof modelBackend>, from: Via) => (from === 'url' ? { url: URL_, fetch: backend.fetch } : { fetchToken: backend.fetchToken })
+
 /** From a healthy backend on, a valid token is held within the capped backoff, a hung request and a latency. */
 const RECOVERY_MS = DEFAULT_RETRY.maxDelay + DEFAULT_TIMEOUT_MS + 2_000 + MIN_REFRESH_INTERVAL_MS
 
@@ -68,7 +76,7 @@ afterEach(() => {
 })
 
 /** Runs one sequence and returns the broken invariants, empty when all hold. */
-async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless'): Promise<string[]> {
+async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless', from: Via): Promise<string[]> {
   const broken: string[] = []
   const check = (holds: boolean, invariant: string) => void (holds || broken.push(`${invariant} (at ${new Date(Date.now()).toISOString()})`))
   const unhandled = watchUnhandledRejections()
@@ -77,7 +85,7 @@ async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless'): Prom
   const visibility = fakeVisibility()
   const { courier, signIns } = fakeCourier()
   const datastores = fakeDatastores([])
-  const manager = createTokenManager({ crossTab: false, fetchToken: backend.fetchToken, online, visibility, userId: 'alice' })
+  const manager = createTokenManager({ crossTab: false, ...sourceOf(backend, from), online, visibility, userId: 'alice' })
   const disconnect = connect(manager, courier, { mode: adapterMode, userId: 'alice', inbox: datastores.inbox, onWarning: () => {} })
   const realExpiry = (token: string | undefined) => (token === undefined ? -Infinity : (backend.expiries.get(token) ?? -Infinity))
 
@@ -226,9 +234,9 @@ describe('token manager invariants under random faults', () => {
   it.each(['sign-in', 'seamless'] as const)(`hold for ${RUNS} random sequences (adapter in %s mode)`, async (adapterMode) => {
     console.info(`fast-check seed ${SEED}, ${RUNS} runs (FC_SEED / FC_RUNS to change)`)
     await fc.assert(
-      fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 40 }), async (actions) => {
+      fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 40 }), via, async (actions, from) => {
         vi.setSystemTime(new Date('2026-03-01T09:00:00Z'))
-        const broken = await run(actions, adapterMode)
+        const broken = await run(actions, adapterMode, from)
         expect(broken).toEqual([])
       }),
       { seed: SEED, numRuns: RUNS },
@@ -246,11 +254,12 @@ describe('recovery (4)', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ mode: failing, ms: fc.oneof(fc.integer({ min: 0, max: 10 * MINUTE }), fc.integer({ min: 0, max: 2 * HOUR })) }), { minLength: 1, maxLength: 8 }),
-        fc.record({ kind: fc.constant('ok' as const), lifetime: fc.constantFrom(30, 300, 3600, 172_800, null), skew: fc.constantFrom(0, 3_600_000, -3_600_000), user: fc.constant('alice' as const), latency: fc.integer({ min: 0, max: 2_000 }) }),
-        async (outage, healthy) => {
+        fc.record({ kind: fc.constant('ok' as const), lifetime: fc.constantFrom(30, 300, 3600, 172_800, null), skew: fc.constantFrom(0, 3_600_000, -3_600_000), user: fc.constant('alice' as const), latency: fc.integer({ min: 0, max: 2_000 }), expiresIn: fc.boolean(), dated: fc.boolean() }),
+        via,
+        async (outage, healthy, from) => {
           vi.setSystemTime(new Date('2026-03-01T09:00:00Z'))
           const backend = modelBackend()
-          const manager = createTokenManager({ crossTab: false, fetchToken: backend.fetchToken, online: fakeOnline(), visibility: fakeVisibility(), userId: 'alice' })
+          const manager = createTokenManager({ crossTab: false, ...sourceOf(backend, from), online: fakeOnline(), visibility: fakeVisibility(), userId: 'alice' })
           manager.start().catch(() => {})
           let retryAfter = 0
           for (const { mode, ms } of outage) {
@@ -276,8 +285,27 @@ type TabAction =
   | { type: 'advance'; ms: number }
   | { type: 'online'; value: boolean }
   | { type: 'getToken' | 'refresh' | 'stop' | 'start' | 'wake'; tab: number }
+  | Forgery
+
+/**
+ * A page of the origin posting a token message of its own on the tabs' channel: a token the backend gave
+ * out (maybe dead by now) or one it minted (any user, any age), with times moved by any offset, honest
+ * (≤ 0), late, or absurd, and an issue time moved alike or not.
+ */
+type Forgery = { type: 'forge'; token: { known: number } | { user: 'alice' | 'mallory'; age: number; lifetime: number }; offset: number; issuedShift: number }
+
+const forgery: fc.Arbitrary<Forgery> = fc.record({
+  type: fc.constant('forge' as const),
+  token: fc.oneof(
+    fc.record({ known: fc.nat() }),
+    fc.record({ user: fc.constantFrom('alice' as const, 'alice' as const, 'mallory' as const), age: fc.integer({ min: 0, max: 3 * HOUR }), lifetime: fc.constantFrom(60, 3600, 7200) }),
+  ),
+  offset: fc.oneof(fc.integer({ min: -2 * HOUR, max: 0 }), fc.integer({ min: 0, max: 3 * HOUR }), fc.constant(10 ** 10)),
+  issuedShift: fc.oneof(fc.constant(0), fc.integer({ min: -HOUR, max: HOUR })),
+})
 
 const tabAction: fc.Arbitrary<TabAction> = fc.oneof(
+  { weight: 2, arbitrary: forgery },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('backend' as const), mode: backendMode }) },
   { weight: 5, arbitrary: fc.record({ type: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 15_000 }), fc.integer({ min: 0, max: 2 * HOUR })) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('online' as const), value: fc.boolean() }) },
@@ -285,9 +313,9 @@ const tabAction: fc.Arbitrary<TabAction> = fc.oneof(
 )
 
 describe('cross-tab invariants under random faults', () => {
-  it(`hold for ${RUNS} random sequences of 3 tabs: one request in flight per origin, never an expired token`, async () => {
+  it(`hold for ${RUNS} random sequences of 3 tabs and a page forging token messages: one request in flight per origin, never an expired token`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(tabAction, { minLength: 1, maxLength: 40 }), async (actions) => {
+      fc.asyncProperty(fc.array(tabAction, { minLength: 1, maxLength: 40 }), via, async (actions, from) => {
         vi.setSystemTime(new Date('2026-03-01T09:00:00Z'))
         const broken: string[] = []
         const check = (holds: boolean, invariant: string) => void (holds || broken.push(invariant))
@@ -298,12 +326,29 @@ describe('cross-tab invariants under random faults', () => {
         const online = fakeOnline()
         const visibility = [0, 1, 2].map(() => fakeVisibility())
         const tabs = visibility.map((wake) =>
-          createTokenManager({ fetchToken: backend.fetchToken, channel: channels.create, locks, online, visibility: wake, userId: 'alice' }),
+          createTokenManager({ ...sourceOf(backend, from), channel: channels.create, locks, online, visibility: wake, userId: 'alice' }),
         )
+        // A forged token's real expiry is its exp: Courier refuses it after that.
         const realExpiry = (token: string) => backend.expiries.get(token) ?? -Infinity
+        const forge = ({ token: which, offset, issuedShift }: Forgery) => {
+          let token: string
+          if ('known' in which) {
+            const known = [...backend.expiries.keys()]
+            if (!known.length) return
+            token = known[which.known % known.length]!
+          } else {
+            const iat = Math.floor((Date.now() - which.age) / 1000)
+            token = makeJwt({ scope: `user_id:${which.user} inbox:read:messages inbox:write:events`, iat, exp: iat + which.lifetime, jti: `forged ${Math.random()}` })
+            backend.expiries.set(token, (iat + which.lifetime) * 1000)
+          }
+          const { expiresAt, issuedAt } = decodeToken(token)
+          const message = { type: 'token', token, expiresAt: expiresAt === undefined ? undefined : expiresAt + offset, issuedAt: issuedAt === undefined ? undefined : issuedAt + offset + issuedShift }
+          channels.inject(`courier-token-manager ${from === 'url' ? URL_ : 'fetchToken'}`, message)
+        }
         for (const tab of tabs) void tab.start()
         for (const step of actions) {
-          if (step.type === 'backend') backend.mode = step.mode
+          if (step.type === 'forge') forge(step)
+          else if (step.type === 'backend') backend.mode = step.mode
           else if (step.type === 'advance') await vi.advanceTimersByTimeAsync(step.ms)
           else if (step.type === 'online') online.set(step.value)
           else if (step.type === 'wake') visibility[step.tab]!.wake()

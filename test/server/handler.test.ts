@@ -61,7 +61,7 @@ describe('createTokenHandler: who the token is for', () => {
     expect(stub.requests).toHaveLength(0)
   })
 
-  it('answers 200 { token, expiresAt } for the session user, with no-store, JSON and the server date', async () => {
+  it('answers 200 { token, expiresAt, expiresIn } for the session user, with no-store, JSON and the server date', async () => {
     const response = await handlerWith()(request('alice'))
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('application/json')
@@ -69,11 +69,14 @@ describe('createTokenHandler: who the token is for', () => {
     const date = Date.parse(response.headers.get('date') ?? '')
     expect(Math.abs(date - Date.now())).toBeLessThan(2_000)
     const body = await json(response)
-    expect(Object.keys(body).sort()).toEqual(['expiresAt', 'token'])
+    expect(Object.keys(body).sort()).toEqual(['expiresAt', 'expiresIn', 'token'])
     const info = decodeToken(body.token as string)
     expect(info.userId).toBe('alice')
     expect(info.scopes).toEqual(['user_id:alice', 'inbox:read:messages', 'inbox:write:events'])
     expect(body.expiresAt).toBe(info.expiresAt)
+    // Whole seconds, rounded down: exp is a whole second, up to a second after now.
+    expect(body.expiresIn).toBeGreaterThanOrEqual(3598)
+    expect(body.expiresIn).toBeLessThanOrEqual(3600)
     expect(stub.requests).toHaveLength(1)
     expect(stub.requests[0]?.headers.authorization).toBe('Bearer sk_test_valid')
     expect(stub.requests[0]?.body).toEqual({ scope: 'user_id:alice inbox:read:messages inbox:write:events', expires_in: '3600s' })
@@ -160,6 +163,27 @@ describe('createTokenHandler: cache', () => {
     expect(stub.requests).toHaveLength(2)
     expect(await tokenFor(handler, 'alice')).toBe(second)
     expect(stub.requests).toHaveLength(2)
+  })
+
+  it('answers a reused token’s expiresIn as the seconds it has left, rounded down', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T0)
+    const handler = handlerWith()
+    const answerAt = async (time: number) => {
+      vi.setSystemTime(time)
+      return (await json(await handler(request('alice')))) as { token: string; expiresIn: number }
+    }
+    const first = await answerAt(T0)
+    expect(first.expiresIn).toBe(3600)
+    const reused = await answerAt(T0 + 9 * MINUTE + 500)
+    expect(reused.token).toBe(first.token)
+    expect(reused.expiresIn).toBe(3600 - 9 * 60 - 1)
+  })
+
+  it('answers no expiresIn for a token without exp', async () => {
+    stub.next(200, { token: makeJwt({ scope: 'user_id:alice inbox:read:messages inbox:write:events', iat: 1 }) })
+    const body = await json(await handlerWith()(request('alice')))
+    expect(Object.keys(body).sort()).toEqual(['token'])
   })
 
   it('gives a refreshing browser a new token: its manager refreshes with at most three quarters of the life left', async () => {
