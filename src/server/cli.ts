@@ -1,6 +1,6 @@
 // courier-token: issue a Courier JWT for development, or inspect one locally.
 import { parseArgs } from 'node:util'
-import { diagnoseToken, SCOPES, type Feature } from '../diagnose'
+import { diagnoseToken, SCOPES, type DiagnoseOptions, type Diagnosis, type Feature } from '../diagnose'
 import { decodeToken } from '../token'
 import { createDevIssuer } from './dev-issuer'
 import { DEFAULT_EXPIRES_IN, issueCourierToken } from './issue-token'
@@ -31,7 +31,9 @@ Options:
 
 Decodes a token here (never paste tokens into a website) and prints its user, tenant, scopes and
 expiry, then every problem with the fix. Reads the token from standard input with - or when piped.
-Exits 0 when the token is fine for the features, 1 when it is not.
+The token is a JWT, or JSON holding one: what issue --json prints, { "token": "…" }, { "jwt": "…" }
+or a JSON string.
+Exits 0 when the token is fine for the features, 1 when it is not, 2 for a usage error such as no token.
 
 Options:
   --features <list>    inbox, preferences, push, comma-separated (default: inbox)
@@ -41,6 +43,13 @@ Options:
 }
 
 class UsageError extends Error {}
+
+/** Input to inspect that holds no JWT to decode: reported as invalid-token, like any other bad token. */
+class NotATokenError extends Error {}
+
+// A usage error, not "Not a JWT": an unset "$TOKEN" or an empty pipe is a mistake in the command.
+const NO_TOKEN = 'No token given: pass a JWT as an argument or on standard input.'
+const TOKEN_JSON = 'pass the JWT, or the JSON that courier-token issue --json prints.'
 
 const list = (value: string | undefined) => value?.split(/[\s,]+/).filter(Boolean)
 
@@ -73,6 +82,40 @@ async function readStdin(): Promise<string> {
   let text = ''
   for await (const chunk of process.stdin) text += chunk
   return text
+}
+
+/**
+ * The JWT in what inspect was given: the token itself, or JSON holding it, as `issue --json` prints
+ * it and token endpoints answer ({ "token" } or { "jwt" }), or a JSON string. No JWT starts with { or ".
+ */
+function tokenIn(input: string): string {
+  const text = input.trim()
+  if (!text) throw new UsageError(NO_TOKEN)
+  if (!text.startsWith('{') && !text.startsWith('"')) return text
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    // Not JSON.parse's message: it quotes the input, which holds the token.
+    throw new NotATokenError(`Starts like JSON but does not parse: ${TOKEN_JSON}`)
+  }
+  if (typeof value === 'string') return value.trim()
+  // Text starting with { parses to an object only.
+  const { token, jwt } = value as { token?: unknown; jwt?: unknown }
+  const found = typeof token === 'string' ? token : typeof jwt === 'string' ? jwt : undefined
+  if (found === undefined) throw new NotATokenError(`JSON without a "token" or "jwt" string: ${TOKEN_JSON}`)
+  return found.trim()
+}
+
+/** The JWT found in `input` (empty when there is none) and what is wrong with it. */
+function diagnoseInput(input: string, options: DiagnoseOptions): { jwt: string; diagnoses: Diagnosis[] } {
+  try {
+    const jwt = tokenIn(input)
+    return { jwt, diagnoses: diagnoseToken(jwt, options) }
+  } catch (error) {
+    if (!(error instanceof NotATokenError)) throw error
+    return { jwt: '', diagnoses: [{ code: 'invalid-token', message: error.message }] }
+  }
 }
 
 async function issue(args: string[]) {
@@ -119,12 +162,13 @@ async function inspect(args: string[]): Promise<number> {
     console.log(HELP.inspect)
     return 0
   }
+  const wanted = features(values.features)
   if (positionals.length > 1) throw new UsageError('Give one token.')
   const [argument] = positionals
-  if (argument === undefined && process.stdin.isTTY) throw new UsageError('Give a token, or pipe one in.')
-  const jwt = (argument === undefined || argument === '-' ? await readStdin() : argument).trim()
+  if (argument === undefined && process.stdin.isTTY) throw new UsageError(NO_TOKEN)
+  const input = argument === undefined || argument === '-' ? await readStdin() : argument
   const now = Date.now()
-  const diagnoses = diagnoseToken(jwt, { features: features(values.features), userId: values.user, now })
+  const { jwt, diagnoses } = diagnoseInput(input, { features: wanted, userId: values.user, now })
   const info = diagnoses[0]?.code === 'invalid-token' ? undefined : decodeToken(jwt)
   if (values.json) {
     const { token, claims, ...decoded } = info ?? ({} as Partial<ReturnType<typeof decodeToken>>)
@@ -142,7 +186,7 @@ async function inspect(args: string[]): Promise<number> {
         ].join('\n'),
       )
     }
-    if (diagnoses.length === 0) console.log(`✔ Fine for ${features(values.features).join(', ')}.`)
+    if (diagnoses.length === 0) console.log(`✔ Fine for ${wanted.join(', ')}.`)
     for (const diagnosis of diagnoses) console.log(`✖ ${diagnosis.code}: ${diagnosis.message}`)
   }
   return diagnoses.length ? 1 : 0
@@ -156,7 +200,12 @@ async function main(argv: string[]): Promise<number> {
       return 0
     }
     if (command === 'inspect') return await inspect(args)
-    if (command !== undefined && !['--help', '-h', 'help'].includes(command)) throw new UsageError(`Unknown command "${command}".`)
+    if (command === undefined) {
+      // A failure, not help: a script that lost its command must not pass.
+      console.error(HELP.main)
+      return 2
+    }
+    if (!['--help', '-h', 'help'].includes(command)) throw new UsageError(`Unknown command "${command}".`)
     console.log(HELP.main)
     return 0
   } catch (error) {

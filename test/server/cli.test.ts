@@ -48,7 +48,6 @@ describe('courier-token help', () => {
     ['--help', ['--help']],
     ['help', ['help']],
     ['-h', ['-h']],
-    ['no command', []],
   ])('prints the commands for %s and exits 0', async (_, args) => {
     const { code, stdout, stderr } = await run(args)
     expect(code).toBe(0)
@@ -56,6 +55,14 @@ describe('courier-token help', () => {
     expect(stdout).toContain('Usage: courier-token <command> [options]')
     expect(stdout).toMatch(/^ {2}issue {5}Issue a token/m)
     expect(stdout).toMatch(/^ {2}inspect {3}Decode a token/m)
+  })
+
+  it('prints the commands to stderr and exits 2 without a command, so that a script missing it fails', async () => {
+    const { code, stdout, stderr } = await run([])
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(/^Usage: courier-token <command> \[options\]\n/)
+    expect(stderr).toMatch(/^ {2}inspect {3}Decode a token/m)
   })
 
   it.each([
@@ -167,11 +174,21 @@ describe('courier-token usage errors', () => {
 
 describe('courier-token inspect', () => {
   const good = courierJwt({ userId: 'alice' })
+  /** What `issue --json` prints for `token`. */
+  const issued = (token: string) => {
+    const { expiresAt, scopes } = decodeToken(token)
+    return JSON.stringify({ token, expiresAt: new Date(expiresAt!).toISOString(), scope: scopes.join(' ') }, null, 2)
+  }
 
   it.each<[string, string[], string]>([
     ['an argument', [good], ''],
     ['standard input with -', ['-'], `${good}\n`],
     ['a pipe with no argument', [], `  ${good}\n`],
+    ['the JSON issue --json prints, piped', [], `${issued(good)}\n`],
+    ['the JSON issue --json prints, as an argument', [issued(good)], ''],
+    ['a { "jwt" } body with -', ['-'], `{"jwt":"${good}"}`],
+    ['a { "token" } body with whitespace around it', [], `\n\t {"token": "${good}"}  \n\n`],
+    ['a JSON string', [JSON.stringify(good)], ''],
   ])('reads a good token from %s and exits 0', async (_, args, input) => {
     const { code, stdout, stderr } = await run(['inspect', ...args], { input })
     expect(stderr).toBe('')
@@ -197,6 +214,42 @@ describe('courier-token inspect', () => {
     expect(stdout).toContain('User      alice')
     expect(stdout).toContain(line)
     expect(stdout).not.toContain('✔')
+  })
+
+  it('inspects what issue --dev --json prints, as `courier-token issue --json | courier-token inspect`', async () => {
+    const issuedJson = await run(['issue', '--user', 'alice', '--dev', '--json'])
+    expect(issuedJson.code).toBe(0)
+    const { token } = JSON.parse(issuedJson.stdout) as { token: string }
+    const { code, stdout, stderr } = await run(['inspect', '--user', 'alice'], { input: issuedJson.stdout })
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    expect(stdout).toContain('User      alice\n')
+    expect(stdout).toContain('✔ Fine for inbox.')
+    expect(stdout).not.toContain(token)
+  })
+
+  it.each<[string, string[], string]>([
+    ['nothing on a pipe', [], ''],
+    ['only whitespace with -', ['-'], ' \n\t\n'],
+    ['an empty argument (an unset "$TOKEN")', [''], ''],
+    ['a blank argument', ['  '], ''],
+  ])('exits 2 saying no token was given, not "Not a JWT", for %s', async (_, args, input) => {
+    const { code, stdout, stderr } = await run(['inspect', ...args], { input })
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toBe('courier-token: No token given: pass a JWT as an argument or on standard input.\nRun courier-token inspect --help for usage.\n')
+  })
+
+  it.each<[string, string, string]>([
+    ['JSON without a token', `{"access_token":"${good}"}`, 'JSON without a "token" or "jwt" string'],
+    ['JSON whose token is not a string', `{"token":{"jwt":"${good}"}}`, 'JSON without a "token" or "jwt" string'],
+    ['broken JSON, without quoting it', `{"token": ${good}}`, 'Starts like JSON but does not parse'],
+  ])('exits 1 with invalid-token for %s', async (_, input, message) => {
+    const { code, stdout, stderr } = await run(['inspect'], { input })
+    expect(stderr).toBe('')
+    expect(code).toBe(1)
+    expect(stdout).toBe(`✖ invalid-token: ${message}: pass the JWT, or the JSON that courier-token issue --json prints.\n`)
+    expect(stdout).not.toContain(good)
   })
 
   it('prints a time beyond any date (an exp in microseconds) instead of failing with "Invalid time value"', async () => {
