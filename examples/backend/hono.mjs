@@ -10,7 +10,8 @@ export async function createApp() {
   const tokens = createTokenHandler({
     ...(await courierConnection()),
     getUserId: (request) => sessionUserId(request.headers.get('cookie')),
-    features: ['inbox'],
+    features: ['inbox', 'preferences'],
+    expiresIn: '1h',
   })
   const app = new Hono()
   app.get('/api/generate-courier-jwt', (context) => tokens(context.req.raw))

@@ -30,10 +30,15 @@ manager.on('token', (info) => {
   log('token', `expires in ${Math.round((info.expiresAt - Date.now()) / 1000)} s`)
 })
 manager.on('error', ({ error, retryInMs }) =>
-  log('error', `${error.code}${error.status ? ` ${error.status}` : ''}, retry in ${retryInMs === undefined ? '(when online)' : `${(retryInMs / 1000).toFixed(1)} s`}`, 'error'))
+  log('error', `${error.code}${error.status ? ` ${error.status}` : ''}: ${error.message} Retry in ${retryInMs === undefined ? '(when online)' : `${(retryInMs / 1000).toFixed(1)} s`}.`, 'error'))
 manager.on('warning', (diagnoses) => diagnoses.forEach((d) => log('warning', `${d.code}: ${d.message}`, 'warning')))
 manager.on('expired', () => log('expired', 'the token expired before a new one arrived', 'error'))
-manager.on('unauthenticated', ({ error }) => log('unauthenticated', error.message, 'error'))
+manager.on('unauthenticated', ({ error }) => {
+  // Signed out: the token and what it said are gone.
+  $('user').textContent = '–'
+  $('scopes').textContent = '–'
+  log('unauthenticated', error.message, 'error')
+})
 manager.on('status', (status) => {
   $('status').textContent = status
   $('status').dataset.status = status
@@ -68,13 +73,31 @@ setInterval(() => {
 
 window.demo = { manager, events, setMode }
 
-// With COURIER_API_KEY on the server, the tokens are Courier's: mount the real Inbox and keep it signed in.
+// Tokens from Courier (COURIER_API_KEY) or the local Courier: mount the real Inbox and Toast and keep them signed in.
 const config = await (await fetch('/api/demo/config')).json()
 if (config.courier) {
   const { CourierInboxDatastore } = await import('@trycourier/courier-ui-inbox')
+  const { CourierToastDatastore } = await import('@trycourier/courier-ui-toast')
   const { connectCourier } = await import('/dist/courier.js')
-  connectCourier(manager, { mode: 'seamless', inbox: CourierInboxDatastore.shared, ...(config.apiUrls ? { apiUrls: config.apiUrls } : {}) })
-  $('source').textContent = 'Tokens come from Courier through this app\'s backend; the Inbox below stays signed in across refreshes.'
+  const apiUrls = config.apiUrls ? { apiUrls: config.apiUrls } : {}
+  connectCourier(manager, { mode: 'seamless', inbox: CourierInboxDatastore.shared, toast: CourierToastDatastore.shared, ...apiUrls })
+  $('source').textContent = config.local
+    ? `Tokens come from a local Courier through this app's backend and live ${config.lifetime}; the real Inbox below keeps working across every refresh. Send yourself a message.`
+    : 'Tokens come from Courier through this app\'s backend; the Inbox below stays signed in across refreshes.'
   $('inbox-card').hidden = false
+  if (config.local) {
+    $('send').hidden = false
+    $('send').onclick = async () => {
+      const message = await (await fetch('/api/demo/send', { method: 'POST' })).json()
+      log('sent', message.title ?? message.message)
+    }
+  }
+  if (config.local) {
+    // The same Inbox with a token fetched once, as an app without a manager does.
+    $('naive-card').hidden = false
+    $('naive').src = '/naive.html'
+  }
+  // Opening a message marks it read, as most apps do.
+  document.querySelector('courier-inbox').onMessageClick(({ message }) => CourierInboxDatastore.shared.readMessage({ message }))
 }
 manager.start().catch(() => {})

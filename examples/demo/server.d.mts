@@ -1,14 +1,20 @@
+import type { LocalCourier } from '../local-courier/local-courier.mjs'
+
 export declare const MODES: readonly string[]
 
 export interface DemoSession {
   userId: string
   mode: string
   requests: number
+  /** Test messages sent from the page. */
+  sent: number
 }
 
 export interface Demo {
   url: string
   sessions: Map<string, DemoSession>
+  /** The local Courier the demo started (no `courier` option given). */
+  local: LocalCourier | undefined
   close(): Promise<void>
 }
 
@@ -20,4 +26,4 @@ export interface DemoCourier {
   apiUrls?: unknown
 }
 
-export declare function startDemo(options?: { port?: number; host?: string; lifetime?: string; courier?: DemoCourier }): Promise<Demo>
+export declare function startDemo(options?: { port?: number; host?: string; lifetime?: string; courier?: DemoCourier | false; dist?: string }): Promise<Demo>

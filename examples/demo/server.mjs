@@ -1,24 +1,25 @@
 // The demo: a local app server with a token endpoint behind a session cookie, built with
-// createTokenHandler and backed by the development issuer (no Courier account needed), or by
-// Courier itself when COURIER_API_KEY is set. The page shows the token manager at work.
+// createTokenHandler. With no COURIER_API_KEY it issues tokens through a local Courier (no account
+// needed) whose Inbox API the page's real <courier-inbox> talks to; with one, through Courier itself.
+// The page shows the token manager at work and the Inbox staying live across refreshes.
 import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { createDevIssuer, createTokenHandler } from '../../dist/server.js'
+import { startLocalCourier } from '../local-courier/local-courier.mjs'
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const here = resolve(fileURLToPath(new URL('.', import.meta.url)))
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.map': 'application/json' }
 
 // What the browser may load: the page, the built library and its three dependencies.
-const STATIC = [
-  ['/dist/', join(root, 'dist')],
+const staticFolders = (dist) => [
+  ['/dist/', dist],
   ['/node_modules/ky/', join(root, 'node_modules/ky')],
   ['/node_modules/jwt-decode/', join(root, 'node_modules/jwt-decode')],
   ['/node_modules/mitt/', join(root, 'node_modules/mitt')],
-  // The real Inbox, mounted when a Courier API key is set.
+  // The real Inbox and Toast.
   ['/node_modules/@trycourier/', join(root, 'node_modules/@trycourier')],
   ['/', here],
 ]
@@ -28,10 +29,17 @@ export const MODES = ['ok', 'fail', 'hang', 'unauthorized', 'no-scopes', 'html']
 
 /**
  * Starts the demo server. `lifetime` is the token lifetime, short so refreshes happen while you watch.
- * `courier` switches from the development issuer to Courier: `{ apiKey, baseUrl?, apiUrls? }`.
+ * `courier`: Courier to issue tokens through and mount the Inbox against, `{ apiKey, baseUrl?, apiUrls? }`;
+ * by default a local Courier started with the demo (the page can send test messages through it);
+ * `false` for the development issuer alone, without an Inbox. `dist` is the built library to serve
+ * and use (default: the package's dist/).
  */
-export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '127.0.0.1', lifetime = '20s', courier } = {}) {
+export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '127.0.0.1', lifetime = '20s', courier: given, dist = join(root, 'dist') } = {}) {
+  const { createDevIssuer, createTokenHandler } = await import(pathToFileURL(join(dist, 'server.js')).href)
+  const STATIC = staticFolders(dist)
   const issuer = createDevIssuer({ lifetime })
+  const local = given === undefined ? await startLocalCourier() : undefined
+  const courier = local ? { apiKey: local.apiKey, baseUrl: local.baseUrl, apiUrls: local.apiUrls } : given || undefined
   const sessions = new Map()
   const hanging = new Set()
   // The app's session decides the user: getUserId reads the session cookie, nothing else.
@@ -88,7 +96,13 @@ export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '
     }
     if (url.pathname === '/api/demo/config') {
       // What the page needs to mount the real Inbox; never the API key.
-      return json(200, { courier: !!courier, apiUrls: courier?.apiUrls ?? null })
+      return json(200, { courier: !!courier, local: !!local, apiUrls: courier?.apiUrls ?? null, lifetime })
+    }
+    if (url.pathname === '/api/demo/send' && request.method === 'POST') {
+      // A Courier send to the Inbox channel, through the local Courier: stored and pushed over the socket.
+      if (!session || !local) return json(400, { message: local ? 'No demo session: open the page first.' : 'Sending needs the local Courier.' })
+      const sent = ++session.sent
+      return json(200, local.send(session.userId, { title: `Test message ${sent}`, preview: `Sent at ${new Date().toLocaleTimeString('en-GB')} through the local Courier.` }))
     }
     if (url.pathname === '/api/demo/mode' && request.method === 'POST') {
       const mode = url.searchParams.get('value')
@@ -102,7 +116,7 @@ export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '
     if (url.pathname === '/' || url.pathname === '/index.html') {
       if (!session) {
         const id = randomUUID()
-        sessions.set(id, { userId: 'demo-user', mode: 'ok', requests: 0 })
+        sessions.set(id, { userId: 'demo-user', mode: 'ok', requests: 0, sent: 0 })
         headers['set-cookie'] = `demo_session=${id}; HttpOnly; SameSite=Lax; Path=/`
       }
       url.pathname = '/index.html'
@@ -134,25 +148,53 @@ export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '
       server.off('error', fail)
       done()
     })
+  }).catch(async (error) => {
+    await local?.close()
+    throw error
   })
   const address = server.address()
   return {
     url: `http://${host}:${address.port}/`,
     sessions,
-    close: () =>
-      new Promise((done) => {
+    local,
+    close: async () => {
+      await new Promise((done) => {
         for (const response of hanging) response.destroy()
         server.close(() => done())
         server.closeAllConnections()
-      }),
+      })
+      await local?.close()
+    },
   }
+}
+
+/**
+ * Builds the library for the demo alone, with esbuild, in well under a second: `npm run demo` needs no
+ * type declarations, and `npm run build` (which empties dist/) can run while the demo serves this copy.
+ */
+async function buildForDemo() {
+  const { build } = await import('esbuild')
+  const outdir = join(root, 'node_modules/.cache/courier-token-manager-demo')
+  await build({
+    entryPoints: { index: join(root, 'src/index.ts'), courier: join(root, 'src/courier/index.ts'), server: join(root, 'src/server/index.ts') },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    sourcemap: true,
+    external: ['ky', 'jwt-decode', 'mitt', '@trycourier/*', 'node:*'],
+    logLevel: 'warning',
+  })
+  return outdir
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const apiKey = process.env.COURIER_API_KEY
   const courier = apiKey ? { apiKey, ...(process.env.COURIER_BASE_URL ? { baseUrl: process.env.COURIER_BASE_URL } : {}) } : undefined
   const port = Number(process.env.PORT ?? 4173)
-  const demo = await startDemo({ port, lifetime: courier ? '2m' : '20s', courier }).catch((error) => {
+  const demo = await startDemo({ port, lifetime: courier ? '2m' : '20s', courier, dist: await buildForDemo() }).catch((error) => {
     console.error(error.code === 'EADDRINUSE' ? `courier-token-manager demo: port ${port} is in use. Pick another: PORT=8080 npm run demo` : error)
     process.exit(1)
   })
@@ -160,7 +202,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   console.log(
     courier
       ? 'Tokens come from Courier (COURIER_API_KEY) and live 2 minutes; the page mounts your real Inbox for user demo-user.'
-      : 'Tokens come from the local development issuer and live 20 seconds: open the page and watch them refresh.',
+      : 'Tokens come from a local Courier and live 20 seconds: open the page, watch them refresh, and send yourself messages.',
   )
   console.log('Ctrl+C to stop.')
 }

@@ -63,7 +63,7 @@ const failure = (error: unknown) => {
  * A Web-standard request handler for your token endpoint (Next.js route handlers, Hono, Bun, Deno,
  * workers; `toNodeHandler` for node:http and Express). Answers `{ token, expiresAt, expiresIn }` for
  * the signed-in user (`expiresIn`: whole seconds left, which the browser's manager counts from its
- * request, whatever the clocks say), 401 without one. Concurrent requests for one user share one Courier call, and a
+ * request, whatever the browser's clock says), 401 without one. Concurrent requests for one user share one Courier call, and a
  * token with enough life left is reused.
  * @example export const GET = createTokenHandler({ apiKey: process.env.COURIER_API_KEY!, getUserId: (request) => session(request)?.userId })
  */

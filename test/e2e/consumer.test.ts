@@ -2,7 +2,7 @@
 // system temp folder (inside this repo, Node's resolution would walk up into our node_modules and hide a
 // missing dependency). One project per run, shared by every check below, removed at the end.
 import { execFile } from 'node:child_process'
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -154,7 +154,7 @@ declare const app: {
 }
 `
 
-// Blocks not compiled, each found by a piece of its code; an entry that matches no block fails (the README changed).
+// Blocks not compiled, each found by a piece of its code; an entry that matches no block fails (the docs changed).
 const NOT_COMPILED: { code: string; why: string }[] = [
   { code: "{ inbox: ['inbox:read:messages', 'inbox:write:events'], preferences:", why: 'the value of SCOPES, shown as data: an object literal, not a module' },
   {
@@ -166,22 +166,45 @@ const NOT_COMPILED: { code: string; why: string }[] = [
 // What the snippets must show: if the README stopped showing one, or the extraction broke, this fails.
 const COVERED = ['createTokenManager', 'connectCourier', 'createTokenHandler', 'toNodeHandler', 'useCourierSignIn']
 
-type Snippet = { file: string; code: string }
+// `document` is the page the block is on (README.md, or docs/*.md where the README's deep sections live), `fence`
+// the line of its opening fence there: `file` is named after both, and errors are reported at that place.
+type Snippet = { file: string; code: string; document: string; fence: number }
+
+/** README.md, then every page of docs/ in name order (docs/api is TypeDoc's output, not a page). */
+async function documents(): Promise<string[]> {
+  const pages = (await readdir(join(root, 'docs'), { withFileTypes: true }))
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.md'))
+    .map((entry) => `docs/${entry.name}`)
+    .sort()
+  return ['README.md', ...pages]
+}
 
 async function readmeSnippets(): Promise<Snippet[]> {
-  const readme = await readFile(join(root, 'README.md'), 'utf8')
-  const blocks = [...readme.matchAll(/^```(tsx?|typescript)(?:[^\S\n][^\n]*)?\n([\s\S]*?)^```[^\S\n]*$/gm)].map((match) => ({
-    extension: match[1] === 'tsx' ? 'tsx' : 'ts',
-    code: match[2]!,
-    fence: readme.slice(0, match.index).split('\n').length, // the line of the opening fence
-  }))
+  const blocks: { document: string; extension: 'ts' | 'tsx'; code: string; fence: number }[] = []
+  for (const document of await documents()) {
+    const text = await readFile(join(root, document), 'utf8')
+    for (const match of text.matchAll(/^```(tsx?|typescript)(?:[^\S\n][^\n]*)?\n([\s\S]*?)^```[^\S\n]*$/gm)) {
+      blocks.push({
+        document,
+        extension: match[1] === 'tsx' ? 'tsx' : 'ts',
+        code: match[2]!,
+        fence: text.slice(0, match.index).split('\n').length, // the line of the opening fence
+      })
+    }
+  }
   for (const { code } of NOT_COMPILED) {
     const matches = blocks.filter((block) => block.code.includes(code)).length
-    if (matches !== 1) expect.fail(`NOT_COMPILED entry ${JSON.stringify(code)} matches ${matches} README blocks, not 1: update or remove it`)
+    if (matches !== 1) expect.fail(`NOT_COMPILED entry ${JSON.stringify(code)} matches ${matches} blocks of README.md and docs/*.md, not 1: update or remove it`)
   }
+  // readme/README-line-40.ts, readme/docs-troubleshooting-line-12.ts: the tsconfigs compile all of readme/.
   return blocks
     .filter((block) => !NOT_COMPILED.some(({ code }) => block.code.includes(code)))
-    .map(({ extension, code, fence }) => ({ file: `readme/line-${fence}.${extension}`, code }))
+    .map(({ document, extension, code, fence }) => ({
+      file: `readme/${document.replace(/\.md$/, '').replace(/\W/g, '-')}-line-${fence}.${extension}`,
+      code,
+      document,
+      fence,
+    }))
 }
 
 describe('the README snippets, type-checked against the installed package', () => {
@@ -197,27 +220,29 @@ describe('the README snippets, type-checked against the installed package', () =
 
   it('show the main API', () => {
     const code = snippets.map((snippet) => snippet.code).join('\n')
-    expect(COVERED.filter((name) => !code.includes(`${name}(`)), 'API the README snippets no longer call').toEqual([])
+    expect(COVERED.filter((name) => !code.includes(`${name}(`)), 'API the README (and docs/) snippets no longer call').toEqual([])
   })
 
   // test/consumer/tsconfig.*.json; concurrent, as they share nothing.
   it.concurrent.each(['bundler', 'node16'])('compile with moduleResolution %s, strict and exactOptionalPropertyTypes', async (resolution) => {
     const { code, stdout, stderr } = await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', `tsconfig.${resolution}.json`, '--pretty', 'false'])
     if (code === 0) return
-    // Each error at its place in README.md, in README order; a name nobody declared is said so, with what to do.
+    // Each error at its place in README.md or its docs/ page, in document order; a name nobody declared is said so, with what to do.
     const undeclared = new Set<string>()
+    const order = snippets.map((snippet) => snippet.file)
     const errors = `${stdout}${stderr}`
       .trim()
       .split(/\n(?=\S)/)
       .map((error) => {
-        const [, fence, line, column, text] = /^readme\/line-(\d+)\.tsx?\((\d+),(\d+)\): error (.*)$/s.exec(error) ?? []
-        if (!text) return { at: Infinity, error }
+        const [, file, line, column, text] = /^(readme\/[^(]+)\((\d+),(\d+)\): error (.*)$/s.exec(error) ?? []
+        const snippet = snippets.find((candidate) => candidate.file === file)
+        if (!snippet || !text) return { block: Infinity, at: Infinity, error }
         const name = /^TS\d+: Cannot find (?:name|namespace) '([^']+)'/.exec(text)?.[1]
         if (name) undeclared.add(name)
-        const at = Number(fence) + Number(line)
-        return { at, error: `README.md:${at}:${column} ${text}` }
+        const at = snippet.fence + Number(line)
+        return { block: order.indexOf(snippet.file), at, error: `${snippet.document}:${at}:${column} ${text}` }
       })
-      .sort((a, b) => a.at - b.at)
+      .sort((a, b) => a.block - b.block || a.at - b.at)
       .map(({ error }) => error)
     const hint = undeclared.size
       ? `README snippets use ${[...undeclared].join(', ')}, declared nowhere: add to PRELUDE in test/e2e/consumer.test.ts (as an app has it), or to NOT_COMPILED with the reason.\n`

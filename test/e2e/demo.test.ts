@@ -1,6 +1,6 @@
 // The demo page in real Chromium: the built ESM bundle, real fetch, real timers, real online/offline events.
-import { execFile } from 'node:child_process'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { execFile, spawn } from 'node:child_process'
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,7 +16,7 @@ let browser: Browser
 let demo: Awaited<ReturnType<typeof startDemo>>
 
 beforeAll(async () => {
-  demo = await startDemo({ lifetime: '8s' })
+  demo = await startDemo({ lifetime: '8s', courier: false })
   browser = await launchChromium()
 })
 
@@ -79,6 +79,9 @@ describe('the demo in Chromium', () => {
     await page.waitForTimeout(9_000)
     expect(session.requests).toBe(after)
     expect(count(await events(), 'unauthenticated')).toBe(1)
+    // The token and what it said are gone from the page; the timeline gives the error's words, not only its code.
+    expect([await page.textContent('#user'), await page.textContent('#scopes')]).toEqual(['–', '–'])
+    expect((await events()).find((e) => e.type === 'unauthenticated')?.text).toMatch(/^Token request failed: /)
     await page.context().close()
   })
 
@@ -118,7 +121,8 @@ describe('the demo in Chromium', () => {
     expect(await page.evaluate(async () => (await (window as any).demo.manager.refresh().catch((e: Error) => e.message)) as string)).toMatch(
       /\/api\/generate-courier-jwt sent text\/html, not a JWT \(a missing route\?\)/,
     )
-    expect((await events()).find((e) => e.type === 'error')!.text).toMatch(/^invalid-response/)
+    // The timeline names the code and says what it means.
+    expect((await events()).find((e) => e.type === 'error')!.text).toMatch(/^invalid-response: \/api\/generate-courier-jwt sent text\/html, not a JWT \(a missing route\?\)\. Retry in \d+\.\d s\.$/)
     await page.context().close()
   })
 })
@@ -163,7 +167,30 @@ describe('the demo server', () => {
 
   it('rejects startDemo on a port in use instead of crashing', async () => {
     const { port } = new URL(demo.url)
-    await expect(startDemo({ port: Number(port) })).rejects.toMatchObject({ code: 'EADDRINUSE' })
+    await expect(startDemo({ port: Number(port), courier: false })).rejects.toMatchObject({ code: 'EADDRINUSE' })
+  })
+
+  it('prints its URL within 10 s when run from the command line, serving its own build of the library', async () => {
+    const started = Date.now()
+    const child = spawn(process.execPath, ['examples/demo/server.mjs'], { env: { PATH: process.env.PATH ?? '', PORT: '0' } })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = ''
+        child.stdout.on('data', (chunk) => {
+          out += chunk
+          const match = /demo: (http:\S+)/.exec(out)
+          if (match) resolve(match[1]!)
+        })
+        child.once('exit', (code) => reject(new Error(`exited with ${code}`)))
+      })
+      expect(Date.now() - started).toBeLessThan(10_000)
+      // Its own copy (node_modules/.cache), so that `npm run build`, which empties dist/, cannot break it.
+      const served = await (await fetch(`${url}dist/index.js`)).text()
+      expect(served).toContain('createTokenManager')
+      expect(existsSync('node_modules/.cache/courier-token-manager-demo/index.js')).toBe(true)
+    } finally {
+      child.kill()
+    }
   })
 
   it('says which port is in use when run from the command line, and exits 1', async () => {
@@ -206,6 +233,48 @@ describe('the demo with Courier (COURIER_API_KEY)', () => {
       await context.close()
       await withCourier.close()
       await stub.close()
+    }
+  })
+})
+
+describe('the demo with the local Courier (no COURIER_API_KEY)', () => {
+  it('keeps the real <courier-inbox> live in real time across many refreshes, while a token fetched once goes dead', async () => {
+    // 6-second tokens: the page refreshes about every 2 s, the naive Inbox's one token dies after 6.
+    const local = await startDemo({ lifetime: '6s' })
+    const context = await browser.newContext()
+    try {
+      const page = await context.newPage()
+      const errors: string[] = []
+      page.on('pageerror', (error) => errors.push(error.message))
+      await page.goto(local.url)
+      const tokens = () => page.evaluate(() => (window as any).demo.events.filter((e: DemoEvent) => e.type === 'token').length as number)
+      await page.waitForFunction(() => (window as any).demo.events.filter((e: DemoEvent) => e.type === 'token').length >= 6, null, { timeout: 30_000 })
+      const naive = page.frameLocator('#naive')
+      await expect.poll(() => page.frames().find((frame) => frame.url().endsWith('/naive.html'))?.evaluate(() => (window as any).naive?.dead), { timeout: 10_000 }).toBe(true)
+
+      // Sent after five refreshes and after the naive token died: the managed Inbox shows it within 2 s.
+      await page.click('#send')
+      const sentAt = Date.now()
+      const inbox = page.locator('courier-inbox')
+      await inbox.getByText('Test message 1').waitFor({ timeout: 2_000 })
+      expect(Date.now() - sentAt).toBeLessThan(2_000)
+      // The Inbox with a token fetched once lost its socket when that token expired: it never hears of it.
+      await page.waitForTimeout(1_000)
+      expect(await naive.locator('courier-inbox').textContent()).not.toContain('Test message 1')
+
+      // Opening it marks it read, through the Inbox API, with a token that is valid now.
+      await inbox.getByText('Test message 1').click()
+      await expect.poll(() => local.local!.messages('demo-user')[0]?.read, { timeout: 3_000 }).toBeTruthy()
+      const current = await page.evaluate(() => (window as any).demo.manager.current.token as string)
+      expect(local.local!.connections().map((connection) => connection.token)).toContain(current)
+      expect(await tokens()).toBeGreaterThanOrEqual(6)
+      expect((await page.evaluate(() => (window as any).demo.events as DemoEvent[])).filter((e) => ['error', 'expired'].includes(e.type))).toEqual([])
+      expect(errors).toEqual([])
+      mkdirSync('test-results', { recursive: true })
+      await page.screenshot({ path: 'test-results/demo-local-courier.png', fullPage: true })
+    } finally {
+      await context.close()
+      await local.close()
     }
   })
 })

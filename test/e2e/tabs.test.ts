@@ -14,7 +14,7 @@ let browser: Browser
 let demo: Awaited<ReturnType<typeof startDemo>>
 
 beforeAll(async () => {
-  demo = await startDemo({ lifetime: '10s' })
+  demo = await startDemo({ lifetime: '10s', courier: false })
   browser = await launchChromium()
 })
 
@@ -260,7 +260,7 @@ describe('tabs in Chromium', () => {
     // and BroadcastChannel messages still reach it. A short request timeout keeps the others' two waits for
     // the lock (2 × timeout each) short, and 24-second tokens leave room for both before the token runs out.
     const TIMEOUT_MS = 1_500
-    const slow = await startDemo({ lifetime: '24s' })
+    const slow = await startDemo({ lifetime: '24s', courier: false })
     const chromium = await launchFreezableChromium()
     try {
       const pages: Page[] = []
