@@ -26,7 +26,8 @@ export const LOCAL_COURIER_API_KEY = 'sk_local_courier'
 
 const CORS = {
   'access-control-allow-origin': '*',
-  'access-control-allow-headers': '*',
+  // Listed: `*` does not cover Authorization under the Fetch spec.
+  'access-control-allow-headers': 'authorization, content-type, x-courier-user-id, x-courier-client-source-id, x-courier-ua, x-courier-client-key',
   'access-control-allow-methods': 'POST, OPTIONS',
 }
 const UNAUTHORIZED = { message: 'Unauthorized', type: 'authentication_error' }
@@ -48,12 +49,15 @@ const readFilter = (literal = '') => ({
   archived: /archived:\s*true/.test(literal),
   status: /status:\s*"(\w+)"/.exec(literal)?.[1],
   tags: [.../tags:\s*\[([^\]]*)\]/.exec(literal)?.[1]?.matchAll(/"([^"]*)"/g) ?? []].map((match) => match[1]),
+  from: /from:\s*"([^"]+)"/.exec(literal)?.[1],
 })
 
-const matches = (message, { archived, status, tags }) =>
+// A tag filter takes messages with any of the tags, as courier-js documents it.
+const matches = (message, { archived, status, tags, from }) =>
   !!message.archived === archived &&
   (status === 'read' ? !!message.read : status === 'unread' ? !message.read : true) &&
-  tags.every((tag) => message.tags.includes(tag))
+  (tags.length === 0 || tags.some((tag) => message.tags.includes(tag))) &&
+  (from === undefined || Date.parse(message.created) >= Date.parse(from))
 
 /**
  * Starts a local Courier on `host:port` (a free port by default).
@@ -87,7 +91,8 @@ export async function startLocalCourier({ port = 0, host = '127.0.0.1', secret =
   /** Pushes an event to the user's open connections, but the one that caused it. */
   const broadcast = (userId, envelope, except) => {
     for (const connection of connections) {
-      if (connection.userId === userId && connection.id !== except && connection.socket.readyState === 1) connection.socket.send(JSON.stringify(envelope))
+      // A token without inbox:read:messages sees an empty Inbox: nothing is pushed to it either.
+      if (connection.userId === userId && connection.readable && connection.id !== except && connection.socket.readyState === 1) connection.socket.send(JSON.stringify(envelope))
     }
   }
 
@@ -111,14 +116,18 @@ export async function startLocalCourier({ port = 0, host = '127.0.0.1', secret =
     if (operation === 'GetInboxMessages') {
       const params = variables.params ?? readFilter()
       const limit = Number(/\$limit:\s*Int\s*=\s*(\d+)/.exec(query)?.[1] ?? 24)
-      const after = Number(/\$after:\s*String\s*=\s*"(\d+)"/.exec(query)?.[1] ?? 0)
+      // The cursor is the last message of the page: messages are only ever added in front, so a message
+      // archived or sent between two pages neither hides nor repeats one.
+      const after = /\$after:\s*String\s*=\s*"([^"]+)"/.exec(query)?.[1]
+      const start = after === undefined ? 0 : messages.findIndex((message) => message.messageId === after) + 1
       const selected = messages.filter((message) => matches(message, params))
-      const nodes = selected.slice(after, after + limit)
-      const next = after + nodes.length
+      const older = messages.slice(start).filter((message) => matches(message, params))
+      const nodes = older.slice(0, limit)
+      const hasNextPage = older.length > nodes.length
       return {
         count: selected.length,
         unreadCount: count(variables.unreadCountParams ?? readFilter('status: "unread"')),
-        messages: { totalCount: selected.length, pageInfo: { startCursor: next < selected.length ? String(next) : null, hasNextPage: next < selected.length }, nodes },
+        messages: { totalCount: selected.length, pageInfo: { startCursor: hasNextPage ? nodes.at(-1).messageId : null, hasNextPage }, nodes },
       }
     }
     if (operation === 'GetUnreadCounts') {
@@ -181,7 +190,8 @@ export async function startLocalCourier({ port = 0, host = '127.0.0.1', secret =
     const claims = verify(url.searchParams.get('auth'), url.searchParams.get('userId'))
     if (!claims) return socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
     realtime.handleUpgrade(request, socket, head, (ws) => {
-      const connection = { id: url.searchParams.get('cid'), userId: claims.userId, socket: ws, token: url.searchParams.get('auth') }
+      const readable = claims.scopes.includes('inbox:read:messages')
+      const connection = { id: url.searchParams.get('cid'), userId: claims.userId, socket: ws, token: url.searchParams.get('auth'), readable }
       connections.add(connection)
       // Courier drops a socket whose token expired: the Inbox stops updating unless the app reconnects it.
       const left = claims.exp === undefined ? Infinity : claims.exp * 1000 - Date.now()
