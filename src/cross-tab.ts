@@ -1,6 +1,11 @@
 // The tab protocol: how the tabs of an origin share one token stream. A BroadcastChannel carries
 // tokens, questions and sign-outs; Web Locks say which tabs are there and elect the one that fetches.
-// Every name starts with the stream's: `courier-token-manager <crossTab, or the url>`.
+// Every name starts with the stream's: `courier-token-manager v<PROTOCOL_VERSION> <crossTab, or the url>`.
+//
+// Versions: after a deploy, tabs of the old and the new build share an origin. The protocol's version is
+// in every name, so tabs of different versions share nothing: no message, no lock. Each side fetches its
+// own tokens (one request per cycle per version) and none can misread the other. Any change to the
+// messages or the lock sequence below raises PROTOCOL_VERSION. Version 1 was 0.1's, with unversioned names.
 //
 // Messages: `ask` (who holds a valid token?); `token` (a token, with its expiry and issue time placed
 // on the sender's local clock: tabs share the clock); `signed-out` (the backend answered 401 or 403).
@@ -58,6 +63,9 @@ export type CrossTabMessage =
   | { type: 'token'; token: string; expiresAt: number | undefined; issuedAt: number | undefined }
   | { type: 'ask' }
   | { type: 'signed-out' }
+
+/** The tab protocol's version, in every channel and lock name. */
+export const PROTOCOL_VERSION = 2
 
 /**
  * How long a tab waits for its peers to answer `ask` before it asks the backend, and for a token
@@ -134,7 +142,7 @@ export function joinTabs(
 ): Tabs | undefined {
   const { crossTab = true, channel: open = openChannel, locks = (globalThis.navigator as { locks?: LocksLike } | undefined)?.locks, clock = systemClock } = options
   // Names the channel and every lock; the prefix keeps lock names off the reserved "-".
-  const name = `courier-token-manager ${typeof crossTab === 'string' ? crossTab : (options.url ?? 'fetchToken')}`
+  const name = `courier-token-manager v${PROTOCOL_VERSION} ${typeof crossTab === 'string' ? crossTab : (options.url ?? 'fetchToken')}`
   const channel = crossTab === false ? undefined : open(name)
   if (!channel) return
   const tabLock = `${name} tab `

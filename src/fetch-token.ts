@@ -1,6 +1,7 @@
 import ky from 'ky'
 import { isTokenManagerError, TokenManagerError } from './errors'
-import { parseRetryAfter, placeOnLocalClock } from './schedule'
+import { codeForStatus, parseRetryAfter } from './retry'
+import { placeOnLocalClock } from './schedule'
 import { decodeToken, isTime, type TokenInfo } from './token'
 
 /**
@@ -125,7 +126,7 @@ export function toTokenManagerError(error: unknown, now: number): TokenManagerEr
     text = 'an unprintable error' // e.g. an object without toString
   }
   return new TokenManagerError(
-    status! > 0 ? (status === 401 || status === 403 ? 'unauthenticated' : 'http') : 'network',
+    codeForStatus(status),
     `Token request failed: ${text}`,
     // An HTTP-date Retry-After is server time: counted from the Date header, a skewed local clock neither stretches nor cuts it.
     { cause: error, status, retryAfter: parseRetryAfter(response?.headers?.get?.('retry-after'), Date.parse(response?.headers?.get?.('date')!) || now) },

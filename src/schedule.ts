@@ -1,5 +1,5 @@
 // Pure scheduling math: no timers, no globals. `random` is a number in [0, 1), from Math.random() in production.
-import { CLOCK_CHECK_INTERVAL_MS, MIN_RETRY_DELAY_MS } from './constants'
+import { CLOCK_CHECK_INTERVAL_MS } from './constants'
 import type { TokenInfo } from './token'
 
 /**
@@ -53,28 +53,4 @@ export const tokenFraction = (token: string): number => {
   let hash = 0
   for (const char of token.slice(-16)) hash = (hash * 31 + char.charCodeAt(0)) % 999_983
   return hash / 999_983
-}
-
-export interface RetryPolicy {
-  baseDelay: number
-  maxDelay: number
-  /** The longest `Retry-After` obeyed. @default Infinity */
-  maxRetryAfter?: number
-}
-
-/**
- * Delay before retry number `attempt` (0 for the first): full jitter over a floor,
- * `floor + random · min(maxDelay − floor, baseDelay·2^attempt)` with `MIN_RETRY_DELAY_MS`
- * as the floor, and never sooner than the server's `Retry-After`, up to `maxRetryAfter`.
- */
-export function retryDelay(attempt: number, { baseDelay, maxDelay, maxRetryAfter = Infinity }: RetryPolicy, random: number, retryAfter = 0): number {
-  // The exponent stops growing long before 2^1024, where 0 · Infinity would be NaN.
-  const spread = Math.max(0, Math.min(maxDelay - MIN_RETRY_DELAY_MS, baseDelay * 2 ** Math.min(attempt, 32)))
-  return Math.max(MIN_RETRY_DELAY_MS + random * spread, Math.min(retryAfter, maxRetryAfter))
-}
-
-/** `Retry-After` as ms from `now`: delta-seconds or an HTTP date; undefined for anything else. */
-export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
-  const ms = !value ? NaN : /^\s*\d+\s*$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now
-  return Number.isFinite(ms) ? Math.max(0, ms) : undefined
 }

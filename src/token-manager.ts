@@ -1,12 +1,13 @@
 import mitt from 'mitt'
 import { systemClock, type Clock } from './clock'
-import { DEFAULT_REFRESH_MARGIN_MS, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, MAX_TIMER_DELAY_MS, MIN_REFRESH_INTERVAL_MS, MIN_RETRY_DELAY_MS } from './constants'
+import { DEFAULT_REFRESH_MARGIN_MS, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, MAX_TIMER_DELAY_MS, MIN_REFRESH_INTERVAL_MS } from './constants'
 import { joinTabs, type ChannelLike, type LocksLike, type Tabs } from './cross-tab'
 import { assertFeatures, diagnose, type Diagnosis, type Feature } from './diagnose'
 import { networkStatus, pageVisibility, type OnlineSource, type WakeSource } from './environment'
 import { TokenManagerError } from './errors'
 import { createTokenSource, toTokenManagerError, type TokenSourceOptions } from './fetch-token'
-import { clampDelay, refreshTime, retryDelay, tokenFraction } from './schedule'
+import { classify, nextAttemptIn, onlineAgain, stopWaiting } from './retry'
+import { clampDelay, refreshTime, tokenFraction } from './schedule'
 import type { TokenInfo } from './token'
 
 export type TokenStatus = 'idle' | 'loading' | 'ready' | 'refreshing' | 'error' | 'unauthenticated' | 'stopped'
@@ -30,6 +31,9 @@ export type TokenEvents = {
   status: TokenStatus
 }
 
+/** What the `debug` logger hears: every event, and `next-fetch` with `{ at, reason }` when the next fetch moves. */
+export type DebugEvent = keyof TokenEvents | 'next-fetch'
+
 export interface TokenManagerSettings {
   /** Milliseconds before expiry to refresh. @default DEFAULT_REFRESH_MARGIN_MS (2 minutes) */
   refreshMargin?: number
@@ -42,8 +46,11 @@ export interface TokenManagerSettings {
   features?: Feature[]
   /** The signed-in user; a token for anyone else emits `warning`. */
   userId?: string
-  /** Log what happens, with tokens redacted: `true` for console.debug, or your own logger. */
-  debug?: boolean | ((event: keyof TokenEvents, data: unknown) => void)
+  /**
+   * Log what happens, with tokens redacted: `true` for console.debug, or your own logger. Besides every
+   * event, it hears `next-fetch`: each change of when the next fetch starts, and why.
+   */
+  debug?: boolean | ((event: DebugEvent, data: unknown) => void)
   /** @default the global Date.now / setTimeout / clearTimeout, read at call time */
   clock?: Clock
   /** When the page may have woken up. @default visibilitychange, focus and pageshow */
@@ -90,11 +97,80 @@ export interface TokenManager {
 }
 
 type Waiter = [resolve: (info: TokenInfo) => void, reject: (error: TokenManagerError) => void]
+type State = 'idle' | 'running' | 'unauthenticated' | 'stopped'
+type Logger = (event: DebugEvent, data: unknown) => void
 
-// No answer came (the request failed or hung): what the network coming back may fix.
-const isLost = ({ code }: TokenManagerError) => code === 'network' || code === 'timeout'
+// A TypeError names what is wrong, at the call that passed it. A timeout of 0 would fail every request.
+function assertSettings(refreshMargin: number, timeout: number, retry: object, features?: Feature[]) {
+  if (!(timeout > 0) || ![refreshMargin, timeout, ...Object.values(retry)].every((ms) => ms >= 0 && ms < Infinity)) {
+    throw new TypeError('refreshMargin and retry take finite numbers >= 0, timeout > 0.')
+  }
+  assertFeatures(features)
+}
 
-const isTransient = (error: TokenManagerError, status = error.status ?? 0) => isLost(error) || status >= 500 || status === 408 || status === 429
+// A broken handler or logger is the app's bug to see, not a reason to stop refreshing.
+const report = (error: unknown) => (globalThis.reportError ?? console.error)(error)
+
+// The debug logger never sees a token, and never throws.
+function createLogger(debug: TokenManagerSettings['debug']): Logger | undefined {
+  const log = debug === true ? console.debug.bind(console, '[courier-token-manager]') : debug || undefined
+  if (!log) return undefined
+  return (event, data) => {
+    try {
+      log(event, (data as TokenInfo | undefined)?.token ? { ...(data as TokenInfo), token: '[redacted]' } : data)
+    } catch (error) {
+      report(error)
+    }
+  }
+}
+
+/**
+ * Calls each handler with `event` while `listening()` holds, a throwing one reported, not propagated.
+ * mitt's own emit would let one throwing handler silence the rest, and could not stop mid-delivery.
+ */
+function deliver<T>(handlers: Array<(event: T) => void>, event: T, listening: () => boolean) {
+  for (const handler of handlers) {
+    if (!listening()) return
+    try {
+      handler(event)
+    } catch (error) {
+      report(error)
+    }
+  }
+}
+
+function statusOf(state: State, fetching: boolean, holding: boolean, failed: boolean): TokenStatus {
+  if (state !== 'running') return state
+  if (fetching) return holding ? 'refreshing' : 'loading'
+  if (failed) return 'error'
+  return holding ? 'ready' : 'loading'
+}
+
+/**
+ * One request through the token source, timed on the manager's clock: resolves with the token or the
+ * failure, never rejects. Aborting `controller` (stop(), a sign-out, a peer's token) ends it at once,
+ * also a fetchToken() that ignores its signal.
+ */
+async function timedRequest(
+  controller: AbortController,
+  timeout: number,
+  clock: Clock,
+  fetch: (signal: AbortSignal) => Promise<TokenInfo>,
+): Promise<TokenInfo | TokenManagerError> {
+  const { signal } = controller
+  // Capped at what setTimeout can wait: a huge timeout means never, not at once.
+  const abortLater = () => controller.abort(new TokenManagerError('timeout', `No answer within ${timeout} ms.`))
+  const timer = clock.setTimeout(abortLater, Math.min(timeout, MAX_TIMER_DELAY_MS))
+  signal.addEventListener('abort', () => clock.clearTimeout(timer))
+  try {
+    const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', reject))
+    return await Promise.race([fetch(signal), aborted])
+  } catch (error) {
+    return toTokenManagerError(signal.aborted ? signal.reason : error, clock.now())
+  } finally {
+    clock.clearTimeout(timer)
+  }
+}
 
 /**
  * Keeps a Courier JWT from your backend fresh: fetches it, refreshes it before it expires,
@@ -106,26 +182,13 @@ const isTransient = (error: TokenManagerError, status = error.status ?? 0) => is
  */
 export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const source = createTokenSource(options)
-  const {
-    refreshMargin = DEFAULT_REFRESH_MARGIN_MS,
-    features,
-    userId,
-    debug,
-    clock = systemClock,
-    visibility = pageVisibility,
-    online = networkStatus,
-  } = options
+  const { refreshMargin = DEFAULT_REFRESH_MARGIN_MS, features, userId, clock = systemClock, visibility = pageVisibility, online = networkStatus } = options
   const retry = { ...DEFAULT_RETRY, ...options.retry }
   const timeout = options.request?.timeout ?? DEFAULT_TIMEOUT_MS
-  // A timeout of 0 would fail every request.
-  if (!(timeout > 0) || ![refreshMargin, timeout, ...Object.values(retry)].every((ms) => ms >= 0 && ms < Infinity)) {
-    throw new TypeError('refreshMargin and retry take finite numbers >= 0, timeout > 0.')
-  }
-  assertFeatures(features)
-
-  const log = debug === true ? console.debug.bind(console, '[courier-token-manager]') : debug || undefined
+  assertSettings(refreshMargin, timeout, retry, features)
+  const log = createLogger(options.debug)
   const emitter = mitt<TokenEvents>()
-  let state: 'idle' | 'running' | 'unauthenticated' | 'stopped' = 'idle'
+  let state: State = 'idle'
   let current: TokenInfo | undefined
   // The user of the last token taken since start(): a token that expired still says whose tokens to adopt.
   let user: string | undefined
@@ -141,46 +204,39 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   let unsubscribe: Array<() => void> = []
   let tabs: Tabs | undefined
 
+  // mitt keeps the handlers; delivery is ours (see deliver). The debug logger goes first, like a handler.
+  // A handler may stop the manager; the rest then hear nothing. A handler may change the status
+  // (stop(), refresh()): the rest have just heard the new one and must not hear the old one after it.
   const emit = <K extends keyof TokenEvents>(type: K, event: TokenEvents[K]) => {
     const handlers = (emitter.all.get(type) ?? []) as Array<(event: TokenEvents[K]) => void>
-    // The debug logger goes first, like a handler, and never sees a token.
-    const logged = (event: unknown) => log?.(type, (event as TokenInfo).token ? { ...(event as TokenInfo), token: '[redacted]' } : event)
-    for (const handler of [logged, ...handlers]) {
-      // A handler may stop the manager; the rest then hear nothing. A handler may change the status
-      // (stop(), refresh()): the rest have just heard the new one and must not hear the old one after it.
-      if (type === 'status' ? event !== status : state === 'stopped') return
-      try {
-        handler(event)
-      } catch (error) {
-        // A broken handler is the app's bug to see, not a reason to stop refreshing.
-        ;(globalThis.reportError ?? console.error)(error)
-      }
-    }
+    const listening = () => (type === 'status' ? event === status : state !== 'stopped')
+    deliver(log ? [(data: TokenEvents[K]) => log(type, data), ...handlers] : handlers, event, listening)
   }
 
-  const computeStatus = (): TokenStatus =>
-    state !== 'running' ? state : controller ? (current ? 'refreshing' : 'loading') : lastError ? 'error' : current ? 'ready' : 'loading'
+  // Every change of when the next fetch starts, and why, comes through here.
+  const nextFetch = (at: number, why: RefreshReason) => {
+    nextFetchAt = at
+    reason = why
+    log?.('next-fetch', { at, reason })
+  }
 
-  // Why a caller asking for a token now should not wait for one, if so. A caller sits through
-  // `retry.limit` retries of a transient failure, each at most `maxDelay` away, or the floor when
-  // maxDelay is below it (a longer Retry-After is not waited for).
-  const blocker = (): TokenManagerError | undefined =>
-    state === 'stopped'
-      ? new TokenManagerError('stopped', 'Token manager stopped.')
-      : state === 'unauthenticated'
-        ? lastError
-        : controller
-          ? undefined
-          : !online.isOnline()
-            ? new TokenManagerError('network', 'Offline.')
-            : lastError && (failures > retry.limit || !isTransient(lastError) || nextFetchAt - clock.now() > Math.max(retry.maxDelay, MIN_RETRY_DELAY_MS))
-              ? lastError
-              : undefined
+  const computeStatus = () => statusOf(state, !!controller, !!current, !!lastError)
+
+  // Why a caller asking for a token now should not wait for one, if so.
+  const blocker = (): TokenManagerError | undefined => {
+    if (state === 'stopped') return new TokenManagerError('stopped', 'Token manager stopped.')
+    if (state === 'unauthenticated') return lastError
+    if (controller) return undefined
+    if (!online.isOnline()) return new TokenManagerError('network', 'Offline.')
+    if (lastError && stopWaiting(lastError, failures, retry, nextFetchAt - clock.now())) return lastError
+    return undefined
+  }
 
   const wait = () => {
     const promise = new Promise<TokenInfo>((resolve, reject) => {
       const error = blocker()
-      error ? reject(error) : waiters.push([resolve, reject])
+      if (error) reject(error)
+      else waiters.push([resolve, reject])
     })
     // A fire-and-forget start() or refresh() must not raise an unhandled rejection; awaiting callers still get it.
     promise.catch(() => {})
@@ -188,7 +244,10 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   }
 
   const settle = (error?: TokenManagerError, info?: TokenInfo, settled = waiters.splice(0)) => {
-    for (const [resolve, reject] of settled) error ? reject(error) : resolve(info!)
+    for (const [resolve, reject] of settled) {
+      if (error) reject(error)
+      else resolve(info!)
+    }
   }
 
   // `now >= undefined` is false: a token without expiry stays valid.
@@ -197,9 +256,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   const begin = () => {
     state = 'running'
-    failures = nextFetchAt = 0
+    failures = 0
     lastError = user = undefined
-    reason = 'start'
+    nextFetch(0, 'start')
     tabs = joinTabs(options, timeout, valid, adopt, () => {
       fail(new TokenManagerError('unauthenticated', 'Signed out in another tab.'))
       tick()
@@ -208,9 +267,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     unsubscribe = [visibility.subscribe(tick), online.subscribe(networkChanged)]
   }
 
-  // Back online: a request the network lost is retried now (after the floor), not at the end of its backoff.
   const networkChanged = () => {
-    if (online.isOnline() && lastError && isLost(lastError)) nextFetchAt = Math.min(nextFetchAt, lastFetchAt + MIN_REFRESH_INTERVAL_MS)
+    const at = onlineAgain(lastError, nextFetchAt, lastFetchAt)
+    if (online.isOnline() && at !== nextFetchAt) nextFetch(at, reason)
     tick()
   }
 
@@ -247,20 +306,26 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       // The expired handler may have stopped us.
       if (state === 'running' && !controller && now >= nextFetchAt && online.isOnline()) void fetchNow()
       clock.clearTimeout(timer)
-      const wakeAt = Math.min(controller || !online.isOnline() ? Infinity : nextFetchAt, current?.expiresAt ?? Infinity)
+      const waitingForFetch = !controller && online.isOnline()
+      const wakeAt = Math.min(waitingForFetch ? nextFetchAt : Infinity, current?.expiresAt ?? Infinity)
       if (state === 'running' && wakeAt < Infinity) timer = clock.setTimeout(tick, clampDelay(wakeAt - now))
     }
     const error = waiters[0] && blocker()
     if (error) settle(error)
     const next = computeStatus()
-    if (next !== status) emit('status', (status = next))
+    if (next !== status) {
+      status = next
+      emit('status', next)
+    }
   }
 
   // One fetch at a time; with other tabs, in turn with them (see cross-tab.ts). Adopting a peer's
   // token or stop() aborts it, at any step.
   async function fetchNow() {
-    const ctrl = (controller = new AbortController())
-    await (tabs ? tabs.fetch(ctrl.signal, reason !== 'manual', reason === 'start', () => request(ctrl)) : request(ctrl))
+    const ctrl = new AbortController()
+    controller = ctrl
+    if (tabs) await tabs.fetch(ctrl.signal, reason !== 'manual', reason === 'start', () => request(ctrl))
+    else await request(ctrl)
     if (ctrl !== controller) return
     controller = undefined
     tick()
@@ -269,23 +334,11 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   async function request(ctrl: AbortController) {
     // Gone offline while waiting for the other tabs: back online, tick() starts again.
     if (!online.isOnline()) return
-    const { signal } = ctrl
-    const startedAt = (lastFetchAt = clock.now())
+    const startedAt = clock.now()
+    lastFetchAt = startedAt
     emit('refreshing', { reason })
     if (ctrl !== controller) return // stopped by a handler
-    // Capped at what setTimeout can wait: a huge timeout means never, not at once. Aborting the request
-    // (stop(), a sign-out) clears it at once.
-    const timeoutId = clock.setTimeout(() => ctrl.abort(new TokenManagerError('timeout', `No answer within ${timeout} ms.`)), Math.min(timeout, MAX_TIMER_DELAY_MS))
-    signal.addEventListener('abort', () => clock.clearTimeout(timeoutId))
-    let result: TokenInfo | TokenManagerError
-    try {
-      // The race also ends a fetchToken() that ignores its signal.
-      const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', reject))
-      result = await Promise.race([source(signal, startedAt, () => clock.now()), aborted])
-    } catch (error) {
-      result = toTokenManagerError(signal.aborted ? signal.reason : error, clock.now())
-    }
-    clock.clearTimeout(timeoutId)
+    const result = await timedRequest(ctrl, timeout, clock, (signal) => source(signal, startedAt, () => clock.now()))
     if (ctrl !== controller) return // stopped meanwhile
     controller = undefined
     if (result instanceof TokenManagerError) fail(result)
@@ -297,14 +350,15 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     const now = clock.now()
     const found = diagnose(info, { features, userId, now, refreshMargin })
     // Judged at one moment, by the diagnosis: 'expired' comes first when there is one.
-    if (found[0]?.code !== 'expired') {
+    if (found[0]?.code === 'expired') {
+      fail(new TokenManagerError('invalid-token', found[0].message))
+    } else {
       current = info
       user = info.userId
       failures = 0
       lastError = undefined
-      reason = 'scheduled'
       // A token that lives shorter than the margin is refreshed at half its life, but no two fetches closer than the floor.
-      nextFetchAt = Math.max(refreshTime(info.expiresAt, now, refreshMargin, tokenFraction(info.token)), lastFetchAt + MIN_REFRESH_INTERVAL_MS)
+      nextFetch(Math.max(refreshTime(info.expiresAt, now, refreshMargin, tokenFraction(info.token)), lastFetchAt + MIN_REFRESH_INTERVAL_MS), 'scheduled')
       // A fetch in flight is moot: a peer's token is newer than anything it would bring.
       controller?.abort()
       controller = undefined
@@ -314,26 +368,23 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       const waiting = waiters.splice(0)
       emit('token', info)
       settle(state === 'running' ? undefined : blocker(), info, waiting)
-    } else {
-      fail(new TokenManagerError('invalid-token', found[0].message))
     }
     if (found[0]) emit('warning', found)
   }
 
   function fail(error: TokenManagerError) {
     lastError = error
-    if (error.code === 'unauthenticated') {
+    if (classify(error) === 'sign-out') {
       // The backend said so (a status), not a peer: tell the other tabs.
       if (error.status) tabs?.signOut()
       halt('unauthenticated')
       emit('unauthenticated', { error })
       return
     }
-    // No retries are spent on a request lost offline: going online starts the next fetch, after the floor (a flapping
-    // network is no hot loop). A server that answered gets its backoff and Retry-After, offline or not.
-    const retryInMs = online.isOnline() || !isLost(error) ? retryDelay(failures++, retry, Math.random(), error.retryAfter) : undefined
-    nextFetchAt = clock.now() + (retryInMs ?? MIN_REFRESH_INTERVAL_MS)
-    reason = 'retry'
+    const retryInMs = nextAttemptIn(error, failures, retry, online.isOnline(), Math.random())
+    // Counted only when a retry was spent; a request lost offline waits for the network, then the floor.
+    if (retryInMs !== undefined) failures++
+    nextFetch(clock.now() + (retryInMs ?? MIN_REFRESH_INTERVAL_MS), 'retry')
     emit('error', { error, retryInMs })
   }
 
@@ -362,8 +413,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       if (state === 'stopped') return wait()
       if (state !== 'running') begin()
       // A request in flight is shared; otherwise one starts now.
-      reason = 'manual'
-      nextFetchAt = 0
+      nextFetch(0, 'manual')
       tick()
       return wait()
     },

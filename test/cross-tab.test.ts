@@ -1,6 +1,6 @@
 // Several tabs of one origin, simulated with fake BroadcastChannels and Web Locks under fake timers.
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest'
-import { PEER_REPLY_MS, placePeerToken, readMessage } from '../src/cross-tab'
+import { PEER_REPLY_MS, placePeerToken, PROTOCOL_VERSION, readMessage } from '../src/cross-tab'
 import { createTokenManager, decodeToken, DEFAULT_TIMEOUT_MS, type TokenEvents, type TokenManager, type TokenManagerSettings, type UrlSource } from '../src/index'
 import { fakeBackend, jsonResponse, tokenResponse, type Reply } from './helpers/backend'
 import { fakeOnline, fakeVisibility } from './helpers/environment'
@@ -8,7 +8,7 @@ import { courierJwt, makeJwt, type CourierJwtOptions } from './helpers/jwt'
 import { fakeChannels, fakeLocks } from './helpers/tabs'
 
 const ENDPOINT = 'https://app.test/api/generate-courier-jwt'
-const CHANNEL = `courier-token-manager ${ENDPOINT}`
+const CHANNEL = `courier-token-manager v${PROTOCOL_VERSION} ${ENDPOINT}`
 const SECOND = 1000
 const HOUR = 3_600_000
 
@@ -485,16 +485,16 @@ describe('cross-tab', () => {
     const named = tab({ crossTab: 'my-app' })
     const single = tab({ crossTab: false })
     await startAll(named, single)
-    expect([...channels.open].map((channel) => channel.name)).toEqual(['courier-token-manager my-app'])
-    expect(channels.sent.filter((sent) => sent.name !== 'courier-token-manager my-app')).toEqual([])
-    expect(locks.granted).toEqual(['courier-token-manager my-app'])
+    expect([...channels.open].map((channel) => channel.name)).toEqual([`courier-token-manager v${PROTOCOL_VERSION} my-app`])
+    expect(channels.sent.filter((sent) => sent.name !== `courier-token-manager v${PROTOCOL_VERSION} my-app`)).toEqual([])
+    expect(locks.granted).toEqual([`courier-token-manager v${PROTOCOL_VERSION} my-app`])
   })
 
   it('takes the lock with a crossTab name that starts with "-" (reserved in Web Locks)', async () => {
     const [a, b] = [tab({ crossTab: '-app' }), tab({ crossTab: '-app' })]
     await startAll(a, b)
     expect(backend.requests).toHaveLength(1)
-    expect(locks.granted).toEqual(['courier-token-manager -app'])
+    expect(locks.granted).toEqual([`courier-token-manager v${PROTOCOL_VERSION} -app`])
   })
 
   it('spreads a refresh over a random wait without Web Locks: the first tab’s token reaches the others before they fetch', async () => {

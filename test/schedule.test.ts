@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { CLOCK_CHECK_INTERVAL_MS, MIN_RETRY_DELAY_MS } from '../src/constants'
-import { clampDelay, parseRetryAfter, placeOnLocalClock, refreshTime, retryDelay, tokenFraction } from '../src/schedule'
+import { CLOCK_CHECK_INTERVAL_MS } from '../src/constants'
+import { clampDelay, placeOnLocalClock, refreshTime, tokenFraction } from '../src/schedule'
 import type { TokenInfo } from '../src/token'
 import { makeJwt } from './helpers/jwt'
 
@@ -242,92 +242,6 @@ describe('refreshTime', () => {
     const expiresAt = receivedAt + HOUR
 
     expect(refreshTime(expiresAt, receivedAt, 0, 1)).toBe(expiresAt)
-  })
-})
-
-describe('retryDelay', () => {
-  const policy = { baseDelay: 1_000, maxDelay: 120_000 }
-
-  it('stays a finite number however many attempts failed, even with baseDelay 0', () => {
-    expect(retryDelay(5_000, { baseDelay: 0, maxDelay: 120_000 }, 1)).toBe(5_000)
-    expect(retryDelay(5_000, policy, 1)).toBe(120_000)
-  })
-
-  it('has a floor of MIN_RETRY_DELAY_MS, five seconds', () => {
-    expect(MIN_RETRY_DELAY_MS).toBe(5_000)
-  })
-
-  it.each([0, 1, 3, 10, 50])('waits exactly the 5 s floor on attempt %i when random is 0', (attempt) => {
-    expect(retryDelay(attempt, policy, 0)).toBe(5_000)
-  })
-
-  it.each([
-    { attempt: 0, delay: 6_000 },
-    { attempt: 1, delay: 7_000 },
-    { attempt: 3, delay: 13_000 },
-    { attempt: 6, delay: 69_000 },
-    { attempt: 7, delay: 120_000 },
-    { attempt: 20, delay: 120_000 },
-    { attempt: 2_000, delay: 120_000 },
-  ])('waits at most $delay ms on attempt $attempt (random is 1)', ({ attempt, delay }) => {
-    expect(retryDelay(attempt, policy, 1)).toBe(delay)
-  })
-
-  it('spreads the backoff with random: half of 4 s above the floor on attempt 2', () => {
-    expect(retryDelay(2, policy, 0.5)).toBe(7_000)
-  })
-
-  it.each([
-    { retryAfter: 30_000, random: 1, delay: 30_000 },
-    { retryAfter: 30_000, random: 0, delay: 30_000 },
-    { retryAfter: 300_000, random: 1, delay: 300_000 },
-    { retryAfter: 3_000, random: 1, delay: 6_000 },
-    { retryAfter: 0, random: 1, delay: 6_000 },
-  ])('waits $delay ms on the first retry when the server asked for $retryAfter ms and random is $random', ({ retryAfter, random, delay }) => {
-    expect(retryDelay(0, policy, random, retryAfter)).toBe(delay)
-  })
-
-  it('obeys a Retry-After only up to maxRetryAfter: a bad header cannot silence the Inbox for a day', () => {
-    const capped = { ...policy, maxRetryAfter: HOUR }
-    expect(retryDelay(0, capped, 1, 24 * HOUR)).toBe(HOUR)
-    expect(retryDelay(0, capped, 1, 30 * MINUTE)).toBe(30 * MINUTE)
-    // The ceiling caps the header, never the backoff.
-    expect(retryDelay(20, { ...policy, maxRetryAfter: 0 }, 1, HOUR)).toBe(120_000)
-  })
-
-  it('never waits less than the floor, even when maxDelay is below it', () => {
-    expect(retryDelay(5, { baseDelay: 1_000, maxDelay: 2_000 }, 1)).toBe(5_000)
-  })
-})
-
-describe('parseRetryAfter', () => {
-  const now = Date.parse('2025-06-01T12:00:00Z')
-
-  it.each([
-    { value: '120', ms: 120_000 },
-    { value: '1', ms: 1_000 },
-    { value: '0', ms: 0 },
-  ])('reads delta-seconds $value as $ms ms', ({ value, ms }) => {
-    expect(parseRetryAfter(value, now)).toBe(ms)
-  })
-
-  it.each([
-    { value: new Date(now + 90_000).toUTCString(), ms: 90_000 },
-    { value: 'Sun, 01 Jun 2025 13:00:00 GMT', ms: HOUR },
-    { value: new Date(now).toUTCString(), ms: 0 },
-    { value: 'Sun, 01 Jun 2025 11:59:00 GMT', ms: 0 },
-    { value: 'Wed, 21 Oct 2015 07:28:00 GMT', ms: 0 },
-  ])('reads the HTTP date $value as $ms ms from now', ({ value, ms }) => {
-    expect(parseRetryAfter(value, now)).toBe(ms)
-  })
-
-  it.each([null, undefined, '', 'soon', '12abc', 'later, please', 'Infinity', '9'.repeat(400)])('is undefined for %j', (value) => {
-    expect(parseRetryAfter(value, now)).toBeUndefined()
-  })
-
-  it.each(['1e3', '0x10', '-5', '1.5'])('does not read %j as a number of seconds', (value) => {
-    const ms = parseRetryAfter(value, now)
-    expect(ms === undefined || ms === 0).toBe(true)
   })
 })
 

@@ -969,8 +969,27 @@ describe('privacy (11)', () => {
     const calls: Array<[string, unknown]> = []
     const { manager } = setup({ debug: (type, data) => calls.push([type, data]) })
     const info = await manager.start()
-    expect(calls.map(([type]) => type)).toEqual(['refreshing', 'status', 'token', 'status'])
-    expect(calls[2]![1]).toMatchObject({ token: '[redacted]', userId: 'alice', expiresAt: info.expiresAt })
+    const events = calls.filter(([type]) => type !== 'next-fetch')
+    expect(events.map(([type]) => type)).toEqual(['refreshing', 'status', 'token', 'status'])
+    expect(events[2]![1]).toMatchObject({ token: '[redacted]', userId: 'alice', expiresAt: info.expiresAt })
+  })
+
+  it('tells a debug function each change of the next fetch, with its reason', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0)
+    const calls: Array<[string, unknown]> = []
+    const { manager, backend } = setup({ debug: (type, data) => calls.push([type, data]) })
+    const started = Date.now()
+    const info = await manager.start()
+    reply(backend, status(503))
+    await vi.advanceTimersByTimeAsync(info.expiresAt! - Date.now() - DEFAULT_REFRESH_MARGIN_MS + 1)
+    void manager.refresh()
+    const moves = calls.filter(([type]) => type === 'next-fetch').map(([, data]) => data as { at: number; reason: string })
+    // The first token, its refresh (a 503), the retry 5 s later (the floor, random 0) and its token, refresh().
+    expect(moves.map(({ reason }) => reason)).toEqual(['start', 'scheduled', 'retry', 'scheduled', 'manual'])
+    expect(moves[0]!.at).toBe(0)
+    expect(moves[1]!.at).toBeGreaterThan(started)
+    expect(Math.round(moves[2]!.at - moves[1]!.at)).toBe(MIN_RETRY_DELAY_MS)
+    expect(moves[4]!.at).toBe(0)
   })
 
   it('keeps refreshing when the debug function throws', async () => {

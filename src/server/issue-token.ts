@@ -3,7 +3,7 @@ import { decodeToken } from '../token'
 import { parseDuration } from './duration'
 import { IssueTokenError, quote } from './errors'
 import { buildScope, type ScopeOptions } from './scopes'
-import { parseRetryAfter } from '../schedule'
+import { parseRetryAfter } from '../retry'
 
 /** Sent when no `expiresIn` is given: Courier only writes `exp` into tokens issued with one. */
 export const DEFAULT_EXPIRES_IN = '1h'

@@ -1,8 +1,14 @@
 // Tabs in real Chromium: real BroadcastChannel, real Web Locks, real network, the built bundle.
 // Each browser context is one browser profile: its pages are the tabs of one user.
+import { execSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildSync } from 'esbuild'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDemo, type DemoSession } from '../../examples/demo/server.mjs'
+import { PROTOCOL_VERSION } from '../../src/cross-tab'
 import { makeJwt } from '../helpers/jwt'
 import { launchChromium, launchFreezableChromium } from './chromium'
 
@@ -49,8 +55,8 @@ const holdsValidToken = (page: Page) =>
 const setMode = (page: Page, mode: string) => page.evaluate((value) => (window as any).demo.setMode(value), mode)
 const status = (page: Page) => page.evaluate(() => (window as any).demo.manager.status as string)
 
-/** The name of the demo manager's channel and Web Lock: `courier-token-manager <url>`. */
-const STREAM = 'courier-token-manager /api/generate-courier-jwt'
+/** The name of the demo manager's channel and Web Lock: `courier-token-manager v<protocol version> <url>`. */
+const STREAM = `courier-token-manager v${PROTOCOL_VERSION} /api/generate-courier-jwt`
 const lockHeld = (page: Page) => page.evaluate((name) => navigator.locks.query().then(({ held }) => !!held?.some((lock) => lock.name === name)), STREAM)
 
 /** Polls `condition` every 100 ms until it holds; fails after `ms`. */
@@ -90,6 +96,32 @@ async function watch(pages: Page[], ms: number) {
     await sleep(200)
   }
   return gaps
+}
+
+/** The last commit whose tab protocol had version 1 (0.1's unversioned channel and lock names). */
+const LAST_VERSION_1_COMMIT = '9f42be2'
+
+/**
+ * The library as it was at `commit`, bundled for the demo page (ky, jwt-decode and mitt from its import
+ * map); it sets window.createOldTokenManager. Read from git, so it needs the repository's history.
+ */
+function buildAtCommit(commit: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'courier-token-manager-old-'))
+  try {
+    execSync(`git archive ${commit} src | tar -x -C ${JSON.stringify(dir)}`)
+    const result = buildSync({
+      stdin: { contents: "import { createTokenManager } from './src/index.ts'\nwindow.createOldTokenManager = createTokenManager", resolveDir: dir, loader: 'ts' },
+      bundle: true,
+      format: 'esm',
+      target: 'es2022',
+      external: ['ky', 'jwt-decode', 'mitt'],
+      write: false,
+      logLevel: 'silent',
+    })
+    return result.outputFiles[0]!.text
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 describe('tabs in Chromium', () => {
@@ -399,6 +431,53 @@ describe('tabs in Chromium', () => {
     // The live forged token was taken (it is newer), placed at its own exp, not 29 minutes later.
     const adopted = samples.find((sample) => sample.token === alive)
     expect(adopted?.held).toBe((seconds + 60) * 1000)
+    await context.close()
+  })
+  it('an old build (protocol version 1, unversioned names) and a new one in one profile ignore each other, and both always hold a valid token', async () => {
+    const oldBuild = buildAtCommit(LAST_VERSION_1_COMMIT)
+    const context = await browser.newContext()
+    await context.addInitScript(() => {
+      const Native = BroadcastChannel
+      const names: string[] = ((window as any).channelNames = [])
+      ;(window as any).BroadcastChannel = class extends Native {
+        constructor(name: string) {
+          super(name)
+          names.push(name)
+        }
+      }
+    })
+    const [older, newer] = [await context.newPage(), await context.newPage()]
+    for (const page of [older, newer]) {
+      await page.goto(demo.url)
+      await page.waitForFunction(() => (window as any).demo?.manager.current !== undefined, null, { timeout: 5_000 })
+    }
+    // The first tab is replaced by the old build, as a tab left open across a deploy would be.
+    await older.addScriptTag({ type: 'module', content: oldBuild })
+    await older.waitForFunction(() => typeof (window as any).createOldTokenManager === 'function')
+    await older.evaluate(async () => {
+      const { demo, createOldTokenManager } = window as any
+      demo.manager.stop()
+      ;(window as any).channelNames.length = 0
+      demo.manager = createOldTokenManager({ url: '/api/generate-courier-jwt', userId: 'demo-user' })
+      await demo.manager.start()
+    })
+    for (const page of [older, newer]) {
+      await page.evaluate(() => {
+        const log: string[] = ((window as any).fetches = [])
+        ;(window as any).demo.manager.on('refreshing', ({ reason }: { reason: string }) => log.push(reason))
+      })
+    }
+    const gaps = await watch([older, newer], 2 * LIFETIME_MS + 2_000)
+    const [oldNames, newNames] = await Promise.all([older, newer].map((page) => page.evaluate(() => (window as any).channelNames as string[])))
+    const [oldFetches, newFetches] = await Promise.all([older, newer].map((page) => page.evaluate(() => (window as any).fetches as string[])))
+    // Each build on its own channel (and locks): the old one on 0.1's unversioned name.
+    expect(oldNames).toEqual(['courier-token-manager /api/generate-courier-jwt'])
+    expect(newNames).toEqual([STREAM])
+    // Neither took the other's tokens instead of fetching: each refreshed on its own, twice at least.
+    expect(oldFetches!.filter((reason) => reason === 'scheduled').length).toBeGreaterThanOrEqual(2)
+    expect(newFetches!.filter((reason) => reason === 'scheduled').length).toBeGreaterThanOrEqual(2)
+    expect(gaps).toBe(0)
+    for (const page of [older, newer]) expect((await events(page)).filter((event) => event.type === 'expired' || event.type === 'error')).toEqual([])
     await context.close()
   })
 })

@@ -9,7 +9,7 @@
 // through `env.wait` (real time in the browser, fake timers under vitest), in steps of a few ms until what
 // they wait for was observed. Bundled for the browser: no Node imports.
 import { systemClock, type Clock } from '../../src/clock'
-import { joinTabs, openChannel, PEER_REPLY_MS, readMessage, type ChannelLike, type CrossTabMessage, type LocksLike, type Tabs } from '../../src/cross-tab'
+import { joinTabs, openChannel, PEER_REPLY_MS, PROTOCOL_VERSION, readMessage, type ChannelLike, type CrossTabMessage, type LocksLike, type Tabs } from '../../src/cross-tab'
 import { decodeToken, type TokenInfo } from '../../src/token'
 import type { TokenManagerOptions } from '../../src/token-manager'
 
@@ -146,7 +146,7 @@ export interface TabHandle {
 }
 
 export const DEFAULT_TAB_TIMEOUT = 1_000
-export const streamName = (stream: string) => `courier-token-manager ${stream}`
+export const streamName = (stream: string) => `courier-token-manager v${PROTOCOL_VERSION} ${stream}`
 
 /** A tab in this document. */
 export function localTab(env: TabEnvironment, spec: TabSpec): TabHandle {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { readMessage } from '../../src/cross-tab'
 import { createTokenSource, toTokenManagerError } from '../../src/fetch-token'
 import { decodeToken, diagnoseToken, isTokenManagerError, TokenManagerError } from '../../src/index'
-import { parseRetryAfter } from '../../src/schedule'
+import { parseRetryAfter } from '../../src/retry'
 import { makeJwt } from '../helpers/jwt'
 
 const SEED = Number(process.env.FC_SEED ?? 20_261_125)

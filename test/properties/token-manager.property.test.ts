@@ -18,6 +18,7 @@ import {
 import { fakeCourier, fakeDatastores } from '../helpers/courier-fake'
 import { fakeOnline, fakeVisibility } from '../helpers/environment'
 import { backendMode, modelBackend, watchUnhandledRejections, type BackendMode } from '../helpers/model'
+import { PROTOCOL_VERSION } from '../../src/cross-tab'
 import { decodeToken } from '../../src/token'
 import { makeJwt } from '../helpers/jwt'
 import { fakeChannels, fakeLocks } from '../helpers/tabs'
@@ -343,7 +344,7 @@ describe('cross-tab invariants under random faults', () => {
           }
           const { expiresAt, issuedAt } = decodeToken(token)
           const message = { type: 'token', token, expiresAt: expiresAt === undefined ? undefined : expiresAt + offset, issuedAt: issuedAt === undefined ? undefined : issuedAt + offset + issuedShift }
-          channels.inject(`courier-token-manager ${from === 'url' ? URL_ : 'fetchToken'}`, message)
+          channels.inject(`courier-token-manager v${PROTOCOL_VERSION} ${from === 'url' ? URL_ : 'fetchToken'}`, message)
         }
         for (const tab of tabs) void tab.start()
         for (const step of actions) {
