@@ -11,8 +11,8 @@ export default [
     import: '*',
     gzip: true,
     // Issue 13: 8 kB for the core, +1 kB for cross-tab. Issue 14 (never late) measured 9,122 B and issue 16
-    // (one owner per policy) 9,374 B: over, and raised to what it measures until a later issue decides.
-    limit: '9375 B',
+    // (one owner per policy) 9,381 B: over, and raised to what it measures until a later issue decides.
+    limit: '9385 B',
     modifyEsbuildConfig: esm,
   },
   {
@@ -23,9 +23,10 @@ export default [
     gzip: true,
     // Issue 13 settled it: the plain-words messages stay, and our own code stays within 4,800 B. Issue 14
     // (checking a peer's times against its claims, expiresIn, the Retry-After ceiling) added 171 B: 4,970 B.
-    // Issue 16 (the retry module, one setter for the next fetch, short functions) added 247 B: 5,217 B.
+    // Issue 16 (the retry module, one setter for the next fetch, short functions, no nested ternary) added
+    // 255 B: 5,225 B.
     // Raised to what it measures until a later issue decides (the issue notes give the options).
-    limit: '5220 B',
+    limit: '5225 B',
     modifyEsbuildConfig: esm,
   },
   {
@@ -34,7 +35,8 @@ export default [
     import: '*',
     ignore: PEERS,
     gzip: true,
-    limit: '1.3 kB',
+    // 1.3 kB until issue 16's linter: no assignment inside an expression cost 2 B.
+    limit: '1302 B',
     modifyEsbuildConfig: esm,
   },
   {

@@ -224,7 +224,10 @@ export function joinTabs(
       if (!signal.aborted) await request()
     }
     // Free: fetch at once. A locks API that refuses (a sandboxed frame) counts as held.
-    const free = locks.request(name, { ifAvailable: true }, async (lock) => lock && (await turn(false), true))
+    const free = locks.request(name, { ifAvailable: true }, async (lock) => {
+      if (lock) await turn(false)
+      return !!lock
+    })
     if ((await free.catch(() => {})) || signal.aborted) return
     const waiting = new AbortController()
     const stopWaiting = () => {

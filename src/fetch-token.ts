@@ -102,7 +102,8 @@ export function createTokenSource({ url, fetchToken, request = {}, parseResponse
     } as Parameters<typeof ky>[1])
     const type = response.headers.get('content-type') ?? 'no content type'
     // An HTML page: the SPA's index.html for a route that does not exist, or, behind a redirect, the login page of a session that ended.
-    const hint = type.includes('html') ? (response.redirected ? ' (redirected to a sign-in page?)' : ' (a missing route?)') : ''
+    let hint = ''
+    if (type.includes('html')) hint = response.redirected ? ' (redirected to a sign-in page?)' : ' (a missing route?)'
     return placeAnswer(() => parseResponse(response), `${url} sent ${type}, not a JWT${hint}.`, startedAt, now?.(), Date.parse(response.headers.get('date')!))
   }
 }
@@ -129,6 +130,6 @@ export function toTokenManagerError(error: unknown, now: number): TokenManagerEr
     codeForStatus(status),
     `Token request failed: ${text}`,
     // An HTTP-date Retry-After is server time: counted from the Date header, a skewed local clock neither stretches nor cuts it.
-    { cause: error, status, retryAfter: parseRetryAfter(response?.headers?.get?.('retry-after'), Date.parse(response?.headers?.get?.('date')!) || now) },
+    { cause: error, status, retryAfter: parseRetryAfter(response?.headers?.get?.('retry-after'), Date.parse(response?.headers?.get?.('date') as string) || now) },
   )
 }

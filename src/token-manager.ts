@@ -200,7 +200,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   let reason: RefreshReason = 'start'
   let timer: unknown
   let status: TokenStatus = 'idle'
-  let waiters: Waiter[] = []
+  const waiters: Waiter[] = []
   let unsubscribe: Array<() => void> = []
   let tabs: Tabs | undefined
 

@@ -175,7 +175,9 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
       return false
     }
     // courier-js only reads jwt for warnings.
-    hand((client.options.accessToken = client.options.jwt = info.token))
+    client.options.accessToken = info.token
+    client.options.jwt = info.token
+    hand(info.token)
     // Not the error: one about the socket's URL would quote the token in it.
     if (live) reconnect(client, socket!).catch(() => warn("Reconnecting Courier's socket failed."))
     return true

@@ -19,6 +19,7 @@ export function useCourierSignIn(manager: TokenManager, options: UseCourierSignI
   latest.current = options
   // Objects built during render must not reconnect: compare apiUrls by value.
   const apiUrlsKey = JSON.stringify(apiUrls ?? null)
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the options are read through `latest`; these are the ones that warrant a reconnect, apiUrls by value.
   useEffect(
     () => connect(manager, courier, { ...latest.current, onWarning: (message) => (latest.current.onWarning ?? warnInConsole)(message) }),
     [manager, courier, mode, userId, tenantId, showLogs, apiUrlsKey, inbox, toast],

@@ -24,7 +24,9 @@ function createStore(manager: TokenManager) {
     // The snapshot is read from the manager, so a failure from before the hook mounted shows too.
     subscribe: (onChange: () => void) => {
       const offs = EVENTS.map((type) => manager.on(type, onChange))
-      return () => offs.forEach((off) => off())
+      return () => {
+        for (const off of offs) off()
+      }
     },
     getSnapshot(): TokenManagerSnapshot {
       const { current: info, status, error } = manager

@@ -102,7 +102,7 @@ function tokenIn(input: string): string {
   if (typeof value === 'string') return value.trim()
   // Text starting with { parses to an object only.
   const { token, jwt } = value as { token?: unknown; jwt?: unknown }
-  const found = typeof token === 'string' ? token : typeof jwt === 'string' ? jwt : undefined
+  const found = [token, jwt].find((value) => typeof value === 'string') as string | undefined
   if (found === undefined) throw new NotATokenError(`JSON without a "token" or "jwt" string: ${TOKEN_JSON}`)
   return found.trim()
 }
@@ -116,6 +116,12 @@ function diagnoseInput(input: string, options: DiagnoseOptions): { jwt: string; 
     if (!(error instanceof NotATokenError)) throw error
     return { jwt: '', diagnoses: [{ code: 'invalid-token', message: error.message }] }
   }
+}
+
+// --dev signs locally; otherwise Courier, or COURIER_BASE_URL (a proxy, say).
+function connectionFor(dev: boolean | undefined, baseUrl: string | undefined) {
+  if (dev) return { fetch: createDevIssuer({ force: true }).fetch }
+  return baseUrl ? { baseUrl } : {}
 }
 
 async function issue(args: string[]) {
@@ -145,7 +151,7 @@ async function issue(args: string[]) {
     scopes: list(values.scopes) ?? [],
     expiresIn: values['expires-in'] ?? DEFAULT_EXPIRES_IN,
     region,
-    ...(values.dev ? { fetch: createDevIssuer({ force: true }).fetch } : process.env.COURIER_BASE_URL ? { baseUrl: process.env.COURIER_BASE_URL } : {}),
+    ...connectionFor(values.dev, process.env.COURIER_BASE_URL),
   })
   if (!values.json) return void console.log(issued.token)
   const expiresAt = issued.expiresAt === undefined ? undefined : new Date(issued.expiresAt).toISOString()

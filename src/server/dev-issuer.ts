@@ -79,7 +79,9 @@ export function createDevIssuer({ secret = randomSecret(), lifetime = '1h', tena
     async issueToken({ scope, expires_in }) {
       if (typeof scope !== 'string' || !scope.trim()) throw new TypeError('scope must be a non-empty string of space-separated scopes.')
       const iat = Math.floor(now() / 1000)
-      const ms = expires_in === null ? undefined : expires_in === undefined ? defaultLifetime : lifetimeOf(expires_in)
+      let ms: number | undefined = defaultLifetime
+      if (expires_in === null) ms = undefined
+      else if (expires_in !== undefined) ms = lifetimeOf(expires_in)
       const claims = {
         scope: scope.trim(),
         tenant_scope: 'published/production',

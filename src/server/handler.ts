@@ -148,7 +148,7 @@ export function toNodeHandler(handler: (request: Request, context: NodeContext) 
         for (const [name, value] of Object.entries(req.headers)) {
           // node:http2's compatibility API adds pseudo-headers (:method, :path, :authority), which are no header names.
           if (name.startsWith(':')) continue
-          for (const each of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, each)
+          for (const each of [value ?? []].flat()) headers.append(name, each)
         }
         const host = req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? 'localhost'
         return handler(new Request(new URL(req.url ?? '/', `http://${host}`), { method: req.method ?? 'GET', headers }), { req, res })
