@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     restoreMocks: true,
+    // A test's console.info (the figures it measured) prints only when it fails, or with VERBOSE=1.
+    setupFiles: ['test/helpers/quiet.ts'],
     projects: [
       {
         extends: true,

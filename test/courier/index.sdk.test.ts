@@ -207,6 +207,8 @@ describe('connectCourier with the real Courier SDK', () => {
     await CourierInboxDatastore.shared.readMessage({ message: dataset!.messages[0]! })
     await until(() => issued.length === 2 && Courier.shared.client?.options.accessToken === issued[1], 'the refresh')
     expect(stub.graphql.filter((call) => call.status === 401)).toHaveLength(1)
+    // The browser reports the refused request, as a browser's devtools would; nothing else.
+    expect(stub.takeBrowserErrors()).toEqual([`POST ${stub.apiUrls.inbox.graphql} 401 (Unauthorized)`])
   })
 
   it('signs Courier out when the backend says the user is signed out', async () => {

@@ -1,8 +1,10 @@
 // A loopback stand-in for Courier's API: the Inbox GraphQL endpoint and the realtime WebSocket,
 // enough for the real courier-js and courier-ui-inbox to run unmodified against it. It records what
 // the SDK sends and refuses expired tokens with a 401, as Courier does.
-import { createServer, type IncomingMessage } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import browserConsole from 'node:console'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { vi } from 'vitest'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { decodeToken } from '../../src/token'
 import { makeJwt } from './jwt'
@@ -46,6 +48,11 @@ const isExpired = (token: string | undefined | null) => {
 /** The only API key the stub's Issue Token endpoint accepts. */
 export const STUB_API_KEY = 'sk_stub_courier'
 
+/** How long the SDK must leave the stub alone (no request, no new connection) before `close()` counts it as done. */
+const SETTLE_MS = 100
+/** How long `close()` waits at most for the SDK's requests to end. */
+const DRAIN_MS = 5_000
+
 const CORS = {
   'access-control-allow-origin': '*',
   'access-control-allow-headers': '*',
@@ -60,6 +67,13 @@ export async function startCourierStub() {
   const refuse = new Set<string>()
   /** Issue Token calls: the API key and body Courier's REST endpoint received. */
   const issued: Array<{ apiKey: string | undefined; scope: string; expires_in: string }> = []
+  // happy-dom's browser reports what a browser's devtools would: `POST <url> 401 (Unauthorized)` for an
+  // answer that is not ok, the Node error (`read ECONNRESET`, `connect ECONNREFUSED`) for a request that
+  // failed. It writes them to the console vitest created it with, Node's own, which vitest does not capture:
+  // they would print unlabelled into the run. They are kept here; a test takes those it expects, and
+  // close() fails on any other.
+  const browserErrors: string[] = []
+  const captured = vi.spyOn(browserConsole, 'error').mockImplementation((...args: unknown[]) => void browserErrors.push(args.map(String).join(' ')))
 
   const server = createServer((request, response) => {
     if (request.method === 'OPTIONS') return response.writeHead(204, CORS).end()
@@ -102,6 +116,24 @@ export async function startCourierStub() {
     })
   })
 
+  // Requests received and not yet answered, and when a connection or a request last came or went:
+  // what close() waits on before it closes the server. (An idle keep-alive connection is no request.)
+  let inFlight = 0
+  let lastActivity = Date.now()
+  const active = () => void (lastActivity = Date.now())
+  server.on('connection', (socket: Socket) => {
+    active()
+    socket.on('close', active)
+  })
+  server.on('request', (_request, response: ServerResponse) => {
+    inFlight++
+    active()
+    response.on('close', () => {
+      inFlight--
+      active()
+    })
+  })
+
   const realtime = new WebSocketServer({ server })
   realtime.on('connection', (socket, request) => {
     const url = new URL(request.url ?? '/', 'ws://stub')
@@ -139,13 +171,34 @@ export async function startCourierStub() {
       messages.unshift(message)
       for (const call of sockets) if (call.socket.readyState === 1) call.socket.send(JSON.stringify({ event: 'message', data: message }))
     },
-    close: () =>
-      new Promise<void>((done) => {
+    /** Takes the lines happy-dom's browser logged so far (see above), for the test to assert. */
+    takeBrowserErrors: () => browserErrors.splice(0),
+    /**
+     * Closes the stub once the SDK is done with it: call it after signing Courier out. Requests the SDK
+     * has already sent (a refetch after a sign-in, the next query of a load) are answered first; cutting
+     * them made Node reset their connections (`read ECONNRESET`, `connect ECONNRESET`), and a query
+     * chained after one of them found the port closed (`connect ECONNREFUSED`). Fails if happy-dom
+     * logged anything the test did not take.
+     */
+    async close() {
+      try {
+        const deadline = Date.now() + DRAIN_MS
+        while ((inFlight > 0 || Date.now() - lastActivity < SETTLE_MS) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 10))
+        }
         for (const call of sockets) call.socket.terminate()
         realtime.close()
-        server.close(() => done())
-        server.closeAllConnections()
-      }),
+        await new Promise<void>((done) => {
+          server.close(() => done())
+          server.closeAllConnections()
+        })
+        // A failure the close itself caused is reported on the next turns of the event loop.
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        if (browserErrors.length > 0) throw new Error(`happy-dom's browser logged what no test expected:\n${browserErrors.join('\n')}`)
+      } finally {
+        captured.mockRestore()
+      }
+    },
   }
 }
 
