@@ -79,7 +79,11 @@ export function intervalRequestsPerHour(tabs: number, lifetime: number): number 
 export async function idleWakeups(): Promise<number> {
   const time = virtualTime()
   let wakeups = 0
-  const clock = { ...time.clock, setTimeout: (callback: () => void, ms: number) => time.clock.setTimeout(() => (wakeups++, callback()), ms) }
+  const wake = (callback: () => void) => () => {
+    wakeups++
+    callback()
+  }
+  const clock = { ...time.clock, setTimeout: (callback: () => void, ms: number) => time.clock.setTimeout(wake(callback), ms) }
   const manager = createTokenManager({
     crossTab: false,
     clock,
@@ -123,7 +127,11 @@ export async function getTokenHotPath(calls = 1_000_000) {
 export async function heapOverCycles(cycles = 100_000, samples = 10) {
   const gc = (globalThis as { gc?: () => void }).gc
   if (!gc) throw new Error('Run with node --expose-gc.')
-  const heap = () => (gc(), gc(), process.memoryUsage().heapUsed)
+  const heap = () => {
+    gc()
+    gc()
+    return process.memoryUsage().heapUsed
+  }
   const time = virtualTime()
   const manager = createTokenManager({
     crossTab: false,

@@ -3,7 +3,7 @@ export function table(header: string[], rows: Array<Array<string | number>>): st
   const cells = rows.map((row) => row.map(String))
   const widths = header.map((title, column) => Math.max(title.length, ...cells.map((row) => row[column]!.length)))
   const line = (row: string[]) => `| ${row.map((cell, column) => (column ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join(' | ')} |`
-  return [line(header), `|${widths.map((width, column) => (column ? '-'.repeat(width + 1) + ':' : ':' + '-'.repeat(width + 1))).join('|')}|`, ...cells.map(line)].join('\n')
+  return [line(header), `|${widths.map((width, column) => (column ? `${'-'.repeat(width + 1)}:` : `:${'-'.repeat(width + 1)}`)).join('|')}|`, ...cells.map(line)].join('\n')
 }
 
 export const kB = (bytes: number) => `${(bytes / 1000).toFixed(2)} kB`

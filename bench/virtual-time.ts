@@ -7,7 +7,11 @@ export function virtualTime(start = Date.UTC(2026, 0, 1)) {
   const timers = new Map<number, { at: number; callback: () => void }>()
   const clock: Clock = {
     now: () => now,
-    setTimeout: (callback, ms) => (timers.set(++nextId, { at: now + Math.max(0, ms), callback }), nextId),
+    setTimeout: (callback, ms) => {
+      nextId++
+      timers.set(nextId, { at: now + Math.max(0, ms), callback })
+      return nextId
+    },
     clearTimeout: (id) => void timers.delete(id as number),
   }
   /** Lets every promise chain started so far settle. */

@@ -122,7 +122,11 @@ describe('cross-tab', () => {
     const first = tab()
     await startAll(first)
     const online = fakeOnline()
-    const second = tab({ online: { isOnline: online.isOnline, subscribe: (listener) => (listener(), online.subscribe(listener)) } })
+    const callAtOnce = (listener: () => void) => {
+      listener()
+      return online.subscribe(listener)
+    }
+    const second = tab({ online: { isOnline: online.isOnline, subscribe: callAtOnce } })
     const [adopted] = await startAll(second)
     expect(adopted!.token).toBe(first.current!.token)
     expect(backend.requests).toHaveLength(1)
@@ -232,7 +236,10 @@ describe('cross-tab', () => {
       // A lock granted a little later, as navigator.locks does, in a separate task.
       locks: {
         query: locks.query,
-        request: async (name, options, callback) => (await new Promise((resolve) => setTimeout(resolve, 10)), locks.request(name, options, callback)),
+        request: async (name, options, callback) => {
+          await new Promise((resolve) => setTimeout(resolve, 10))
+          return locks.request(name, options, callback)
+        },
       },
     })
     const started = manager.start()
@@ -531,7 +538,11 @@ describe('cross-tab', () => {
       // navigator.locks runs the callback in a task of its own: a stop() after the grant no longer withdraws the request.
       locks: {
         query: locks.query,
-        request: (name, options, callback) => locks.request(name, options, async (lock) => (await new Promise((resolve) => setTimeout(resolve, 10)), callback(lock))),
+        request: (name, options, callback) =>
+          locks.request(name, options, async (lock) => {
+            await new Promise((resolve) => setTimeout(resolve, 10))
+            return callback(lock)
+          }),
       },
     })
     manager.start().catch(() => {})

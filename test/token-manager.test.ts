@@ -173,7 +173,9 @@ describe('fetching', () => {
     const { manager, backend } = setup()
     let refreshed: Promise<TokenInfo> | undefined
     // E.g. a handler that finds a token lacking something and asks for another.
-    manager.on('token', () => void (refreshed ??= manager.refresh()))
+    manager.on('token', () => {
+      refreshed ??= manager.refresh()
+    })
     const first = await manager.start()
     const second = await refreshed!
     expect(backend.requests).toHaveLength(2)
@@ -300,7 +302,10 @@ describe('clock skew (2)', () => {
     const manager = createTokenManager({
       crossTab: false,
       url: ENDPOINT,
-      fetch: (input, init) => (times.push(Date.now()), backend.fetch(input, init)),
+      fetch: (input, init) => {
+        times.push(Date.now())
+        return backend.fetch(input, init)
+      },
       online: fakeOnline(),
       visibility: fakeVisibility(),
     })

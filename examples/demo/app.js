@@ -31,7 +31,9 @@ manager.on('token', (info) => {
 })
 manager.on('error', ({ error, retryInMs }) =>
   log('error', `${error.code}${error.status ? ` ${error.status}` : ''}: ${error.message} Retry in ${retryInMs === undefined ? '(when online)' : `${(retryInMs / 1000).toFixed(1)} s`}.`, 'error'))
-manager.on('warning', (diagnoses) => diagnoses.forEach((d) => log('warning', `${d.code}: ${d.message}`, 'warning')))
+manager.on('warning', (diagnoses) => {
+  for (const d of diagnoses) log('warning', `${d.code}: ${d.message}`, 'warning')
+})
 manager.on('expired', () => log('expired', 'the token expired before a new one arrived', 'error'))
 manager.on('unauthenticated', ({ error }) => {
   // Signed out: the token and what it said are gone.

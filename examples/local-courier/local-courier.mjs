@@ -53,9 +53,10 @@ const readFilter = (literal = '') => ({
 })
 
 // A tag filter takes messages with any of the tags, as courier-js documents it.
+const hasStatus = (message, status) => (status === 'read' || status === 'unread' ? !!message.read === (status === 'read') : true)
 const matches = (message, { archived, status, tags, from }) =>
   !!message.archived === archived &&
-  (status === 'read' ? !!message.read : status === 'unread' ? !message.read : true) &&
+  hasStatus(message, status) &&
   (tags.length === 0 || tags.some((tag) => message.tags.includes(tag))) &&
   (from === undefined || Date.parse(message.created) >= Date.parse(from))
 

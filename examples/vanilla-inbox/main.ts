@@ -12,7 +12,9 @@ const tokens = createTokenManager({
 
 const status = document.getElementById('status')!
 tokens.on('status', (value) => (status.textContent = `Token: ${value}`))
-tokens.on('warning', (diagnoses) => diagnoses.forEach((diagnosis) => console.warn(diagnosis.message)))
+tokens.on('warning', (diagnoses) => {
+  for (const diagnosis of diagnoses) console.warn(diagnosis.message)
+})
 
 // Signs Courier in with every fresh token; its 401s ask for a new one.
 demoCourier().then(({ apiUrls }) => {

@@ -27,7 +27,8 @@ type Result = { code: number; stdout: string; stderr: string; output: string }
 function run(command: string, args: string[], cwd = project): Promise<Result> {
   return new Promise((done) => {
     execFile(command, args, { cwd, env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
+      let code = 0
+      if (error) code = typeof error.code === 'number' ? error.code : 1
       done({ code, stdout, stderr, output: `$ ${command} ${args.join(' ')}\n${stdout}${stderr}`.trim() })
     })
   })

@@ -50,7 +50,8 @@ beforeAll(async () => {
   })
   const script = outputFiles[0]!.contents
   server = createServer((request, response) => {
-    const [type, body] = request.url === '/protocol.js' ? ['text/javascript', script] : request.url === '/' ? ['text/html', PAGE] : []
+    const files: Record<string, [string, string | Uint8Array]> = { '/protocol.js': ['text/javascript', script], '/': ['text/html', PAGE] }
+    const [type, body] = files[request.url ?? ''] ?? []
     response.writeHead(body ? 200 : 404, { 'content-type': type ?? 'text/plain' }).end(body)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -62,7 +63,9 @@ beforeAll(async () => {
   const profile = await browser.newContext()
   ;[here, there] = [await profile.newPage(), await profile.newPage()]
   await Promise.all([load(here), load(there)])
-  await there.evaluate(() => void (window.host = window.protocol.tabHost(window.protocol.browserEnvironment({ id: 'host' }))))
+  await there.evaluate(() => {
+    window.host = window.protocol.tabHost(window.protocol.browserEnvironment({ id: 'host' }))
+  })
   await here.exposeFunction('remoteTab', (args: [string, ...unknown[]]) => there.evaluate((args) => window.host.call(args), args))
   expect(await page.evaluate(() => isSecureContext && 'locks' in navigator)).toBe(true)
 })

@@ -1,7 +1,7 @@
 // The backend examples as a user runs them: each takes the user from its signed session cookie only.
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { decodeToken } from '../../src/index'
 
 type Session = { sessionCookie(userId: string): string }

@@ -109,7 +109,7 @@ describe('the adapter entries', () => {
   it.each([
     ['ESM', ['--input-type=module'], "import courierJs from '@trycourier/courier-js'", 'await import', 'courier.js'],
     ['CommonJS', [], "const courierJs = require('@trycourier/courier-js')", 'require', 'courier.cjs'],
-  ])('courier-token-manager/courier loads under Node as %s, and signs in the Courier.shared the app imports', async (format, flags, app, load, file) => {
+  ])('courier-token-manager/courier loads under Node as %s, and signs in the Courier.shared the app imports', async (_format, flags, app, load, file) => {
     const script = `${app}
       const { connectCourier } = ${load}(${JSON.stringify(fileURLToPath(new URL(`../../dist/${file}`, import.meta.url)))})
       const listeners = []

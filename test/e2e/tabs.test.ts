@@ -72,7 +72,7 @@ async function until(condition: () => boolean | Promise<boolean>, ms: number, wh
  * Replaces the demo page's manager with one built from `options` (the same bundle, the same endpoint
  * and user), started; its events go to the page's `demo.events` like the demo's own.
  */
-async function useManager(page: Page, options: Record<string, unknown>) {
+async function installManager(page: Page, options: Record<string, unknown>) {
   // An inline module: a dynamic import() in the test's code would be rewritten by Vite before it reaches the page.
   await page.addScriptTag({ type: 'module', content: "import { createTokenManager } from '/dist/index.js'; window.createTokenManager = createTokenManager" })
   await page.waitForFunction(() => typeof (window as any).createTokenManager === 'function')
@@ -303,7 +303,7 @@ describe('tabs in Chromium', () => {
       }
       // The demo's managers all stop first: only the test's managers share the stream.
       for (const page of pages) await page.evaluate(() => (window as any).demo.manager.stop())
-      for (const page of pages) await useManager(page, { refreshMargin: 12_000, request: { timeout: TIMEOUT_MS } })
+      for (const page of pages) await installManager(page, { refreshMargin: 12_000, request: { timeout: TIMEOUT_MS } })
       const [cookie] = await chromium.context.cookies()
       const session = slow.sessions.get(cookie!.value)!
       const [frozen, ...others] = pages as [Page, Page, Page]
@@ -331,7 +331,8 @@ describe('tabs in Chromium', () => {
       session.mode = 'ok'
       expect(await lockHeld(others[0])).toBe(true)
       await others[0].evaluate((name) => {
-        const asks: number[] = ((window as any).asks = [])
+        const asks: number[] = []
+        ;(window as any).asks = asks
         new BroadcastChannel(name).onmessage = ({ data }) => data.type === 'ask' && asks.push(Date.now())
         // When the frozen tab's lock was last seen held.
         setInterval(async () => {
@@ -371,7 +372,8 @@ describe('tabs in Chromium', () => {
     // The channel names, as the library opens them in the page (no name is assumed).
     await context.addInitScript(() => {
       const Native = BroadcastChannel
-      const names: string[] = ((window as any).channelNames = [])
+      const names: string[] = []
+      ;(window as any).channelNames = names
       ;(window as any).BroadcastChannel = class extends Native {
         constructor(name: string) {
           super(name)
@@ -438,7 +440,8 @@ describe('tabs in Chromium', () => {
     const context = await browser.newContext()
     await context.addInitScript(() => {
       const Native = BroadcastChannel
-      const names: string[] = ((window as any).channelNames = [])
+      const names: string[] = []
+      ;(window as any).channelNames = names
       ;(window as any).BroadcastChannel = class extends Native {
         constructor(name: string) {
           super(name)
@@ -463,7 +466,8 @@ describe('tabs in Chromium', () => {
     })
     for (const page of [older, newer]) {
       await page.evaluate(() => {
-        const log: string[] = ((window as any).fetches = [])
+        const log: string[] = []
+        ;(window as any).fetches = log
         ;(window as any).demo.manager.on('refreshing', ({ reason }: { reason: string }) => log.push(reason))
       })
     }

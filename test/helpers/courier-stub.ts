@@ -120,7 +120,9 @@ export async function startCourierStub() {
   // what close() waits on before it closes the server. (An idle keep-alive connection is no request.)
   let inFlight = 0
   let lastActivity = Date.now()
-  const active = () => void (lastActivity = Date.now())
+  const active = () => {
+    lastActivity = Date.now()
+  }
   server.on('connection', (socket: Socket) => {
     active()
     socket.on('close', active)

@@ -164,7 +164,9 @@ export function localTab(env: TabEnvironment, spec: TabSpec): TabHandle {
     request<T>(lockName: string, options: { signal?: AbortSignal; ifAvailable?: boolean }, callback: (lock: unknown) => Promise<T>): Promise<T> {
       const run = lockName === name ? active : undefined
       const events = run ? run.log.lock : log.presence
-      events.push(options.ifAvailable ? 'request ifAvailable' : options.signal ? 'request waits' : 'request')
+      let kind = options.signal ? 'request waits' : 'request'
+      if (options.ifAvailable) kind = 'request ifAvailable'
+      events.push(kind)
       return env.locks
         .request(lockName, options, async (lock) => {
           if (!lock) {
@@ -192,7 +194,10 @@ export function localTab(env: TabEnvironment, spec: TabSpec): TabHandle {
   const tabs: Tabs | undefined = joinTabs(
     { crossTab: spec.stream, channel: env.channel, locks, clock: env.clock } as TokenManagerOptions,
     spec.timeout ?? DEFAULT_TAB_TIMEOUT,
-    () => (log.asked++, holds),
+    () => {
+      log.asked++
+      return holds
+    },
     (info) => {
       log.adopted.push(adopted(info))
       holds = info
@@ -230,8 +235,12 @@ export function localTab(env: TabEnvironment, spec: TabSpec): TabHandle {
       tabs
         .fetch(controller.signal, fetchSpec.ask ?? false, fetchSpec.urgent ?? false, request)
         .then(
-          () => void (fetchLog.outcome = 'done'),
-          (error: unknown) => void (fetchLog.outcome = `rejected ${(error as Error | undefined)?.name}`),
+          () => {
+            fetchLog.outcome = 'done'
+          },
+          (error: unknown) => {
+            fetchLog.outcome = `rejected ${(error as Error | undefined)?.name}`
+          },
         )
         .finally(() => {
           fetchLog.endedAt = now()
@@ -750,7 +759,9 @@ export const scenarios = {
       const [sender, receiver] = [observe(), observe()]
       let granted = false
       sender.post({ type: 'ask' })
-      const lock = env.locks.request(`${name} later`, {}, async () => void (granted = true))
+      const lock = env.locks.request(`${name} later`, {}, async () => {
+        granted = true
+      })
       for (let i = 0; i < 100; i++) await Promise.resolve()
       const withinMicrotasks = { received: receiver.seen.length, granted }
       await until(() => receiver.seen.length > 0 && granted)

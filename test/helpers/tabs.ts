@@ -24,7 +24,10 @@ export function fakeChannels() {
     open.add(channel)
     return channel
   }
-  return { create, open, sent, inject: (name: string, data: unknown) => [...open].filter((c) => c.name === name).forEach((c) => c.onmessage?.({ data })) }
+  const inject = (name: string, data: unknown) => {
+    for (const channel of open) if (channel.name === name) channel.onmessage?.({ data })
+  }
+  return { create, open, sent, inject }
 }
 
 /**

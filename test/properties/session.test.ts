@@ -44,7 +44,10 @@ it('holds a valid token every second of 24 hours with 5-minute tokens and a back
       // Latency that ends with the request: stop() may land mid-request, and no timer may outlive it.
       await new Promise((resolve, reject) => {
         const latency = setTimeout(resolve, 50 + random() * 400)
-        signal.addEventListener('abort', () => (clearTimeout(latency), reject(signal.reason)))
+        signal.addEventListener('abort', () => {
+          clearTimeout(latency)
+          reject(signal.reason)
+        })
       })
       if (random() < 0.2) {
         failures++
@@ -88,7 +91,11 @@ it('keeps the heap flat over 20,000 refresh cycles with the Courier adapter', as
   // listener about 70 (20 MB and 1.4 MB here): both fail.
   v8.setFlagsFromString('--expose-gc')
   const gc = runInNewContext('gc') as () => void
-  const heap = () => (gc(), gc(), process.memoryUsage().heapUsed)
+  const heap = () => {
+    gc()
+    gc()
+    return process.memoryUsage().heapUsed
+  }
   let cycles = 0
   const manager = createTokenManager({
     crossTab: false,

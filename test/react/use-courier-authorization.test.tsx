@@ -1,11 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { TokenManager } from '../../src/index'
 import { useCourierAuthorization } from '../../src/react/index'
-import { fakeBackend, jsonResponse, tokenResponse, type Reply } from '../helpers/backend'
+import { type fakeBackend, jsonResponse, tokenResponse, type Reply } from '../helpers/backend'
 import { courierJwt } from '../helpers/jwt'
 import { acted, fakeTimersAndManager, render, stopLeavingNoTimer } from '../helpers/react'
 
-const HOUR = 3_600_000
 let manager: TokenManager
 let backend: ReturnType<typeof fakeBackend>
 
@@ -15,7 +14,9 @@ function Provider({ manager, seen }: { manager: TokenManager; seen: Array<string
   return null
 }
 
-beforeEach(() => void ({ manager, backend } = fakeTimersAndManager()))
+beforeEach(() => {
+  ;({ manager, backend } = fakeTimersAndManager())
+})
 afterEach(() => stopLeavingNoTimer(manager))
 
 describe('useCourierAuthorization', () => {

@@ -15,7 +15,9 @@ function App({ manager, options, renders }: { manager: TokenManager; options: Us
   return <p>{`${status}:${info?.userId ?? '-'}`}</p>
 }
 
-beforeEach(() => void ({ manager } = fakeTimersAndManager()))
+beforeEach(() => {
+  ;({ manager } = fakeTimersAndManager())
+})
 afterEach(() => stopLeavingNoTimer(manager))
 
 describe('useCourierSignIn', () => {

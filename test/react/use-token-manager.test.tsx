@@ -3,7 +3,7 @@ import { renderToString } from 'react-dom/server'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { TokenManager } from '../../src/index'
 import { useTokenManager, type TokenManagerSnapshot } from '../../src/react/index'
-import { fakeBackend, jsonResponse, type Reply } from '../helpers/backend'
+import { type fakeBackend, jsonResponse, type Reply } from '../helpers/backend'
 import { acted, fakeTimersAndManager, render, stopLeavingNoTimer } from '../helpers/react'
 
 const HOUR = 3_600_000
@@ -16,7 +16,9 @@ function Probe({ manager, seen }: { manager: TokenManager; seen: TokenManagerSna
   return <p>{`${snapshot.status}:${snapshot.info?.userId ?? '-'}`}</p>
 }
 
-beforeEach(() => void ({ manager, backend } = fakeTimersAndManager()))
+beforeEach(() => {
+  ;({ manager, backend } = fakeTimersAndManager())
+})
 afterEach(() => stopLeavingNoTimer(manager))
 
 describe('useTokenManager', () => {

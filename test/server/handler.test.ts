@@ -15,7 +15,9 @@ const MINUTE = 60_000
 
 let stub: CourierApiStub
 
-beforeAll(async () => void (stub = await startCourierApiStub()))
+beforeAll(async () => {
+  stub = await startCourierApiStub()
+})
 afterAll(() => stub.close())
 beforeEach(() => stub.reset())
 
@@ -355,7 +357,7 @@ describe('createTokenHandler: failures the browser sees', () => {
     stub.next(503, {})
     expect((await handlerWith()(request('alice'))).status).toBe(502)
     expect(error).toHaveBeenCalledTimes(1)
-    expect((error.mock.calls[0]?.[0] as IssueTokenError).code).toBe('unavailable')
+    expect((error.mock.calls[0]![0] as IssueTokenError).code).toBe('unavailable')
   })
 })
 

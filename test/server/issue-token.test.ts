@@ -13,7 +13,9 @@ const INBOX = 'user_id:alice inbox:read:messages inbox:write:events'
 
 let stub: CourierApiStub
 
-beforeAll(async () => void (stub = await startCourierApiStub()))
+beforeAll(async () => {
+  stub = await startCourierApiStub()
+})
 afterAll(() => stub.close())
 beforeEach(() => stub.reset())
 
@@ -115,7 +117,7 @@ describe('issueCourierToken: input refused before any request', () => {
   it('takes expiresIn up to MAX_EXPIRES_IN, a year', async () => {
     expect(MAX_EXPIRES_IN).toBe('365d')
     await issue({ expiresIn: MAX_EXPIRES_IN })
-    expect((stub.requests[0]?.body as { expires_in: string }).expires_in).toBe(`${365 * 86_400}s`)
+    expect((stub.requests[0]!.body as { expires_in: string }).expires_in).toBe(`${365 * 86_400}s`)
   })
 
   it.each<[string, Partial<IssueCourierTokenOptions>, string]>([
