@@ -18,6 +18,7 @@ export type {
   TokenEvents,
   TokenStatus,
   RefreshReason,
+  DebugEvent,
 } from './token-manager'
 export type { TokenInfo, CourierClaims } from './token'
 export type { Diagnosis, DiagnosisCode, DiagnoseOptions, Feature } from './diagnose'
