@@ -39,7 +39,9 @@ const root = (() => {
 
 // The library's dependencies, which dist imports by bare name, each bundled into one module: a page
 // then loads 6 files rather than 26 (ky alone is 21): a shorter untimed setup for every load.
-const DEPENDENCIES = Object.keys((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies)
+const DEPENDENCIES = Object.keys(
+  (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies,
+)
 
 // The module is loaded before anything is timed; firstToken() times creating and starting a manager, in the page.
 const PAGE = `<!doctype html>
@@ -122,12 +124,25 @@ export async function measureFirstToken({
   loads = 8,
   sources = ['url', 'fetchToken'],
   origins: names = ['secure origin', 'plain-http origin'],
-}: { loads?: number; sources?: Source[]; origins?: Array<OriginFigures['name']> } = {}): Promise<FirstTokenFigures> {
+}: {
+  loads?: number
+  sources?: Source[]
+  origins?: Array<OriginFigures['name']>
+} = {}): Promise<FirstTokenFigures> {
   if (!existsSync(join(root, 'dist/index.js'))) throw new Error('dist/index.js is missing: run `npm run build` first.')
   // Token requests per tab, told apart by the page URL (?tab=<id>) the request's Referer carries.
   const requests = new Map<string, number>()
   const strays: string[] = []
-  const { outputFiles } = await build({ entryPoints: Object.fromEntries(DEPENDENCIES.map((name) => [name, name])), absWorkingDir: root, bundle: true, format: 'esm', platform: 'browser', write: false, outdir: '/deps', logLevel: 'silent' })
+  const { outputFiles } = await build({
+    entryPoints: Object.fromEntries(DEPENDENCIES.map((name) => [name, name])),
+    absWorkingDir: root,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    write: false,
+    outdir: '/deps',
+    logLevel: 'silent',
+  })
   const deps = new Map(outputFiles.map((file) => [file.path, file.contents]))
   const server = createServer((request, response) =>
     serve(request, response, { requests, strays, deps }).catch((error: Error) => {
@@ -155,7 +170,9 @@ export async function measureFirstToken({
       // A fresh context per lone tab: its own BroadcastChannel and Web Locks, so no peer exists.
       // Rounds of every source and option set, the sets' order alternating.
       const order = Array.from({ length: loads + 1 }, (_, i) =>
-        sources.flatMap((source) => (i % 2 ? (['default', 'crossTabOff'] as const) : (['crossTabOff', 'default'] as const)).map((set) => ({ source, set }))),
+        sources.flatMap((source) =>
+          (i % 2 ? (['default', 'crossTabOff'] as const) : (['crossTabOff', 'default'] as const)).map((set) => ({ source, set })),
+        ),
       ).flat()
       const perRound = 2 * sources.length
       const solo = new Map<string, Row[]>()
@@ -224,10 +241,16 @@ async function openTab(context: BrowserContext, base: string, secure: boolean, r
   page.on('pageerror', (error) => errors.push(error.message))
   page.on('response', (response) => response.status() >= 400 && errors.push(`${response.status()} for ${response.url()}`))
   await page.goto(`${base}/?tab=${id}`)
-  const seen = await page.evaluate(() => ({ ready: typeof (window as any).firstToken === 'function', secure: isSecureContext, locks: navigator.locks !== undefined }))
+  const seen = await page.evaluate(() => ({
+    ready: typeof (window as any).firstToken === 'function',
+    secure: isSecureContext,
+    locks: navigator.locks !== undefined,
+  }))
   if (!seen.ready) throw new Error(`${base}: the page's module did not load: ${errors.join('; ') || 'no error reported'}`)
   if (seen.secure !== secure || seen.locks !== secure) {
-    throw new Error(`${base} should ${secure ? '' : 'not '}be a secure context with navigator.locks, but isSecureContext is ${seen.secure} and navigator.locks ${seen.locks ? 'exists' : 'is undefined'}`)
+    throw new Error(
+      `${base} should ${secure ? '' : 'not '}be a secure context with navigator.locks, but isSecureContext is ${seen.secure} and navigator.locks ${seen.locks ? 'exists' : 'is undefined'}`,
+    )
   }
   return {
     page,
@@ -237,10 +260,16 @@ async function openTab(context: BrowserContext, base: string, secure: boolean, r
       // Bounded: a start() that never resolves fails the run rather than hang it.
       let timer: NodeJS.Timeout | undefined
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${base}: start() with ${JSON.stringify(options)} did not resolve within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS)
+        timer = setTimeout(
+          () => reject(new Error(`${base}: start() with ${JSON.stringify(options)} did not resolve within ${START_TIMEOUT_MS / 1000} s`)),
+          START_TIMEOUT_MS,
+        )
       })
       try {
-        return await Promise.race([page.evaluate((options) => (window as any).firstToken(options) as Promise<{ ms: number; token: string; calls: number }>, options), timeout])
+        return await Promise.race([
+          page.evaluate((options) => (window as any).firstToken(options) as Promise<{ ms: number; token: string; calls: number }>, options),
+          timeout,
+        ])
       } finally {
         clearTimeout(timer)
       }
@@ -249,9 +278,14 @@ async function openTab(context: BrowserContext, base: string, secure: boolean, r
   }
 }
 
-async function serve(request: IncomingMessage, response: ServerResponse, { requests, strays, deps }: { requests: Map<string, number>; strays: string[]; deps: Map<string, Uint8Array> }) {
+async function serve(
+  request: IncomingMessage,
+  response: ServerResponse,
+  { requests, strays, deps }: { requests: Map<string, number>; strays: string[]; deps: Map<string, Uint8Array> },
+) {
   const { pathname } = new URL(request.url ?? '/', 'http://server')
-  const send = (status: number, body: string | Uint8Array, type?: string) => response.writeHead(status, { 'cache-control': 'no-store', ...(type && { 'content-type': type }) }).end(body)
+  const send = (status: number, body: string | Uint8Array, type?: string) =>
+    response.writeHead(status, { 'cache-control': 'no-store', ...(type && { 'content-type': type }) }).end(body)
   if (pathname === '/') return send(200, PAGE, 'text/html; charset=utf-8')
   if (pathname === '/favicon.ico') return send(204, '')
   if (pathname === '/token' && request.url?.endsWith('?untimed')) return send(200, courierJwt({ userId: USER_ID }), 'text/plain')

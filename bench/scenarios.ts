@@ -101,7 +101,12 @@ export async function idleWakeups(): Promise<number> {
 
 /** `getToken()` with a token held: calls per second, and bytes allocated per call. */
 export async function getTokenHotPath(calls = 1_000_000) {
-  const manager = createTokenManager({ crossTab: false, online: fakeOnline(), visibility: fakeVisibility(), fetchToken: async () => courierJwt() })
+  const manager = createTokenManager({
+    crossTab: false,
+    online: fakeOnline(),
+    visibility: fakeVisibility(),
+    fetchToken: async () => courierJwt(),
+  })
   await manager.start()
   for (let i = 0; i < 10_000; i++) await manager.getToken() // warm up the JIT
   const started = performance.now()
@@ -171,7 +176,12 @@ export async function requestsPerHourByTabs() {
   const rows: Array<{ lifetime: number; tabs: number; without: number; shared: number }> = []
   for (const lifetime of [5 * MINUTE, 60 * MINUTE]) {
     for (const tabs of [1, 2, 4, 8]) {
-      rows.push({ lifetime, tabs, without: await requestsPerHour(tabs, false, lifetime), shared: await requestsPerHour(tabs, true, lifetime) })
+      rows.push({
+        lifetime,
+        tabs,
+        without: await requestsPerHour(tabs, false, lifetime),
+        shared: await requestsPerHour(tabs, true, lifetime),
+      })
     }
   }
   return rows

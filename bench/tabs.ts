@@ -4,6 +4,12 @@ import { requestsPerHourByTabs } from './scenarios'
 import { table } from './table'
 
 const MINUTE = 60_000
-const rows = (await requestsPerHourByTabs()).map(({ lifetime, tabs, without, shared }) => [`${lifetime / MINUTE} min`, tabs, without, shared, `${(without / shared).toFixed(1)}×`])
+const rows = (await requestsPerHourByTabs()).map(({ lifetime, tabs, without, shared }) => [
+  `${lifetime / MINUTE} min`,
+  tabs,
+  without,
+  shared,
+  `${(without / shared).toFixed(1)}×`,
+])
 console.log('Backend requests per hour, one user, default refresh margin (2 min), 150 ms backend latency\n')
 console.log(table(['token lifetime', 'tabs', 'crossTab: false', 'crossTab: true', 'fewer requests'], rows))

@@ -91,7 +91,12 @@ export const openChannel = (name: string): ChannelLike | undefined => {
  * the server's time, but this tab cannot tell, and a forged message could say anything. A token without
  * `exp` or `iat` is never taken from a peer (Courier writes both when asked for an expiry).
  */
-export function placePeerToken(info: TokenInfo, expiresAt: number | undefined, issuedAt: number | undefined, now: number): TokenInfo | undefined {
+export function placePeerToken(
+  info: TokenInfo,
+  expiresAt: number | undefined,
+  issuedAt: number | undefined,
+  now: number,
+): TokenInfo | undefined {
   const offset = expiresAt! - info.expiresAt!
   // NaN (a time missing on either side) fails the comparison, as it should.
   if (!(Math.abs(issuedAt! - info.issuedAt! - offset) <= 1) || issuedAt! > now) return
@@ -140,7 +145,12 @@ export function joinTabs(
   adopt: (info: TokenInfo) => void,
   signedOut: () => void,
 ): Tabs | undefined {
-  const { crossTab = true, channel: open = openChannel, locks = (globalThis.navigator as { locks?: LocksLike } | undefined)?.locks, clock = systemClock } = options
+  const {
+    crossTab = true,
+    channel: open = openChannel,
+    locks = (globalThis.navigator as { locks?: LocksLike } | undefined)?.locks,
+    clock = systemClock,
+  } = options
   // Names the channel and every lock; the prefix keeps lock names off the reserved "-".
   const name = `courier-token-manager v${PROTOCOL_VERSION} ${typeof crossTab === 'string' ? crossTab : (options.url ?? 'fetchToken')}`
   const channel = crossTab === false ? undefined : open(name)

@@ -10,14 +10,7 @@ export const SCOPES: Record<Feature, readonly string[]> = {
   push: ['write:user-tokens'],
 }
 
-export type DiagnosisCode =
-  | 'invalid-token'
-  | 'expired'
-  | 'no-expiry'
-  | 'short-lived'
-  | 'missing-scope'
-  | 'missing-user'
-  | 'user-mismatch'
+export type DiagnosisCode = 'invalid-token' | 'expired' | 'no-expiry' | 'short-lived' | 'missing-scope' | 'missing-user' | 'user-mismatch'
 
 export interface Diagnosis {
   code: DiagnosisCode
@@ -51,13 +44,23 @@ export function diagnose(info: TokenInfo, options: DiagnoseOptions = {}): Diagno
 
   if (expiresAt === undefined) add('no-expiry', 'No exp claim, so it is never refreshed: issue it with expires_in.')
   else if (expiresAt <= now) add('expired', `Expired ${Math.round((now - expiresAt) / 1000)} s ago: fetch a new token.`)
-  else if (expiresAt - issuedAt < 2 * refreshMargin) add('short-lived', `Lives ${Math.round((expiresAt - issuedAt) / 1000)} s, under twice refreshMargin: issue it with a longer expires_in.`)
+  else if (expiresAt - issuedAt < 2 * refreshMargin)
+    add(
+      'short-lived',
+      `Lives ${Math.round((expiresAt - issuedAt) / 1000)} s, under twice refreshMargin: issue it with a longer expires_in.`,
+    )
   if (!tokenUser) add('missing-user', 'No user_id:<id> scope: add it to the scope of your Issue Token call.')
-  else if (userId !== undefined && tokenUser !== userId) add('user-mismatch', `For user ${tokenUser}, not ${userId}: issue it for the signed-in user.`)
+  else if (userId !== undefined && tokenUser !== userId)
+    add('user-mismatch', `For user ${tokenUser}, not ${userId}: issue it for the signed-in user.`)
   for (const feature of features) {
     const missing = SCOPES[feature].filter((scope) => !scopes.includes(scope))
     if (missing[0]) {
-      found.push({ code: 'missing-scope', message: `${feature} needs ${missing.join(' ')}: add them to the scope of your Issue Token call.`, feature, scopes: missing })
+      found.push({
+        code: 'missing-scope',
+        message: `${feature} needs ${missing.join(' ')}: add them to the scope of your Issue Token call.`,
+        feature,
+        scopes: missing,
+      })
     }
   }
   return found

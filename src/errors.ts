@@ -1,11 +1,4 @@
-export type TokenManagerErrorCode =
-  | 'network'
-  | 'timeout'
-  | 'http'
-  | 'invalid-response'
-  | 'invalid-token'
-  | 'unauthenticated'
-  | 'stopped'
+export type TokenManagerErrorCode = 'network' | 'timeout' | 'http' | 'invalid-response' | 'invalid-token' | 'unauthenticated' | 'stopped'
 
 export interface TokenManagerErrorOptions {
   cause?: unknown

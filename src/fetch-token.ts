@@ -62,7 +62,13 @@ const readBody = async (response: Response): Promise<TokenResult> => {
 
 // Decodes an answer and places it on the local clock. A parser that throws (response.json() on an HTML page)
 // gave no token either: invalid-response, not network. So does an expiresIn that is no number of seconds.
-const placeAnswer = async (answer: () => TokenResult | Promise<TokenResult>, problem: string, startedAt: number, arrivedAt?: number, serverTime?: number): Promise<TokenInfo> => {
+const placeAnswer = async (
+  answer: () => TokenResult | Promise<TokenResult>,
+  problem: string,
+  startedAt: number,
+  arrivedAt?: number,
+  serverTime?: number,
+): Promise<TokenInfo> => {
   let info: TokenInfo
   let expiresIn: unknown
   try {
@@ -72,7 +78,8 @@ const placeAnswer = async (answer: () => TokenResult | Promise<TokenResult>, pro
   } catch (cause) {
     throw new TokenManagerError('invalid-response', problem, { cause })
   }
-  if (!isTime(expiresIn) || expiresIn! < 0) throw new TokenManagerError('invalid-response', 'expiresIn must be a number of seconds, 0 or more.')
+  if (!isTime(expiresIn) || expiresIn! < 0)
+    throw new TokenManagerError('invalid-response', 'expiresIn must be a number of seconds, 0 or more.')
   return placeOnLocalClock(info, startedAt, serverTime, arrivedAt, expiresIn)
 }
 
@@ -104,7 +111,13 @@ export function createTokenSource({ url, fetchToken, request = {}, parseResponse
     // An HTML page: the SPA's index.html for a route that does not exist, or, behind a redirect, the login page of a session that ended.
     let hint = ''
     if (type.includes('html')) hint = response.redirected ? ' (redirected to a sign-in page?)' : ' (a missing route?)'
-    return placeAnswer(() => parseResponse(response), `${url} sent ${type}, not a JWT${hint}.`, startedAt, now?.(), Date.parse(response.headers.get('date')!))
+    return placeAnswer(
+      () => parseResponse(response),
+      `${url} sent ${type}, not a JWT${hint}.`,
+      startedAt,
+      now?.(),
+      Date.parse(response.headers.get('date')!),
+    )
   }
 }
 
@@ -114,7 +127,11 @@ export function createTokenSource({ url, fetchToken, request = {}, parseResponse
  */
 export function toTokenManagerError(error: unknown, now: number): TokenManagerError {
   if (isTokenManagerError(error)) return error
-  const { message, status: ownStatus, response } = (error ?? {}) as {
+  const {
+    message,
+    status: ownStatus,
+    response,
+  } = (error ?? {}) as {
     message?: string
     status?: number
     response?: { status?: number; headers?: { get?(name: string): string | null } }
@@ -130,6 +147,10 @@ export function toTokenManagerError(error: unknown, now: number): TokenManagerEr
     codeForStatus(status),
     `Token request failed: ${text}`,
     // An HTTP-date Retry-After is server time: counted from the Date header, a skewed local clock neither stretches nor cuts it.
-    { cause: error, status, retryAfter: parseRetryAfter(response?.headers?.get?.('retry-after'), Date.parse(response?.headers?.get?.('date') as string) || now) },
+    {
+      cause: error,
+      status,
+      retryAfter: parseRetryAfter(response?.headers?.get?.('retry-after'), Date.parse(response?.headers?.get?.('date') as string) || now),
+    },
   )
 }

@@ -38,7 +38,12 @@ export interface RetryPolicy {
  * `floor + random · min(maxDelay − floor, baseDelay·2^attempt)` with `MIN_RETRY_DELAY_MS`
  * as the floor, and never sooner than the server's `Retry-After`, up to `maxRetryAfter`.
  */
-export function retryDelay(attempt: number, { baseDelay, maxDelay, maxRetryAfter = Infinity }: RetryPolicy, random: number, retryAfter = 0): number {
+export function retryDelay(
+  attempt: number,
+  { baseDelay, maxDelay, maxRetryAfter = Infinity }: RetryPolicy,
+  random: number,
+  retryAfter = 0,
+): number {
   // The exponent stops growing long before 2^1024, where 0 · Infinity would be NaN.
   const spread = Math.max(0, Math.min(maxDelay - MIN_RETRY_DELAY_MS, baseDelay * 2 ** Math.min(attempt, 32)))
   return Math.max(MIN_RETRY_DELAY_MS + random * spread, Math.min(retryAfter, maxRetryAfter))
@@ -49,7 +54,13 @@ export function retryDelay(attempt: number, { baseDelay, maxDelay, maxRetryAfter
  * lost while offline: no retry is spent on it, going online starts the next fetch (after the floor, see
  * `onlineAgain`). A server that answered gets its backoff and Retry-After, offline or not.
  */
-export function nextAttemptIn(error: TokenManagerError, attempt: number, policy: RetryPolicy, online: boolean, random: number): number | undefined {
+export function nextAttemptIn(
+  error: TokenManagerError,
+  attempt: number,
+  policy: RetryPolicy,
+  online: boolean,
+  random: number,
+): number | undefined {
   if (!online && classify(error) === 'lost') return undefined
   return retryDelay(attempt, policy, random, error.retryAfter)
 }
@@ -69,7 +80,12 @@ export function onlineAgain(error: TokenManagerError | undefined, nextFetchAt: n
  * of a failure that may pass (lost or transient), each at most `maxDelay` away (or the floor, when
  * maxDelay is below it); a longer Retry-After, or a failure that will not pass soon, is not waited for.
  */
-export function stopWaiting(error: TokenManagerError, failures: number, { limit, maxDelay }: { limit: number; maxDelay: number }, msToNextAttempt: number): boolean {
+export function stopWaiting(
+  error: TokenManagerError,
+  failures: number,
+  { limit, maxDelay }: { limit: number; maxDelay: number },
+  msToNextAttempt: number,
+): boolean {
   const kind = classify(error)
   return failures > limit || (kind !== 'lost' && kind !== 'transient') || msToNextAttempt > Math.max(maxDelay, MIN_RETRY_DELAY_MS)
 }

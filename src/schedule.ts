@@ -23,7 +23,13 @@ export const clampDelay = (ms: number): number => Math.min(Math.max(ms, 0), CLOC
  * backend answering milliseconds must not make a token live 1000 times longer) and means nothing
  * for a token without `exp`.
  */
-export function placeOnLocalClock(info: TokenInfo, startedAt: number, serverTime?: number, arrivedAt = startedAt, expiresIn?: number): TokenInfo {
+export function placeOnLocalClock(
+  info: TokenInfo,
+  startedAt: number,
+  serverTime?: number,
+  arrivedAt = startedAt,
+  expiresIn?: number,
+): TokenInfo {
   const { expiresAt, issuedAt } = info
   // iat: 0 is a placeholder, not 1970: read as a time, it would stretch the token's life to decades.
   const serverNow = Math.max(issuedAt || -Infinity, serverTime || -Infinity)

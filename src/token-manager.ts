@@ -182,7 +182,14 @@ async function timedRequest(
  */
 export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const source = createTokenSource(options)
-  const { refreshMargin = DEFAULT_REFRESH_MARGIN_MS, features, userId, clock = systemClock, visibility = pageVisibility, online = networkStatus } = options
+  const {
+    refreshMargin = DEFAULT_REFRESH_MARGIN_MS,
+    features,
+    userId,
+    clock = systemClock,
+    visibility = pageVisibility,
+    online = networkStatus,
+  } = options
   const retry = { ...DEFAULT_RETRY, ...options.retry }
   const timeout = options.request?.timeout ?? DEFAULT_TIMEOUT_MS
   assertSettings(refreshMargin, timeout, retry, features)
@@ -358,7 +365,10 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       failures = 0
       lastError = undefined
       // A token that lives shorter than the margin is refreshed at half its life, but no two fetches closer than the floor.
-      nextFetch(Math.max(refreshTime(info.expiresAt, now, refreshMargin, tokenFraction(info.token)), lastFetchAt + MIN_REFRESH_INTERVAL_MS), 'scheduled')
+      nextFetch(
+        Math.max(refreshTime(info.expiresAt, now, refreshMargin, tokenFraction(info.token)), lastFetchAt + MIN_REFRESH_INTERVAL_MS),
+        'scheduled',
+      )
       // A fetch in flight is moot: a peer's token is newer than anything it would bring.
       controller?.abort()
       controller = undefined

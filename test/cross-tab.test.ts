@@ -1,7 +1,15 @@
 // Several tabs of one origin, simulated with fake BroadcastChannels and Web Locks under fake timers.
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { PEER_REPLY_MS, placePeerToken, PROTOCOL_VERSION, readMessage } from '../src/cross-tab'
-import { createTokenManager, decodeToken, DEFAULT_TIMEOUT_MS, type TokenEvents, type TokenManager, type TokenManagerSettings, type UrlSource } from '../src/index'
+import {
+  createTokenManager,
+  decodeToken,
+  DEFAULT_TIMEOUT_MS,
+  type TokenEvents,
+  type TokenManager,
+  type TokenManagerSettings,
+  type UrlSource,
+} from '../src/index'
 import { fakeBackend, jsonResponse, tokenResponse, type Reply } from './helpers/backend'
 import { fakeOnline, fakeVisibility } from './helpers/environment'
 import { courierJwt, makeJwt, type CourierJwtOptions } from './helpers/jwt'
@@ -303,7 +311,11 @@ describe('cross-tab', () => {
 
   it('waits for a held lock as long as a timeout beyond setTimeout’s 2^31 − 1 ms says, not at once', async () => {
     // Browsers and Node fire a longer timer after 1 ms; fake timers do not, so this clock does.
-    const clock = { now: () => Date.now(), setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms > 2 ** 31 - 1 ? 1 : ms), clearTimeout }
+    const clock = {
+      now: () => Date.now(),
+      setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms > 2 ** 31 - 1 ? 1 : ms),
+      clearTimeout,
+    }
     freezeATab()
     const waiting = tab({ request: { timeout: 3e9 }, clock })
     waiting.start().catch(() => {})
@@ -454,8 +466,19 @@ describe('cross-tab', () => {
   })
 
   it.each([
-    ['another user', () => ({ type: 'token', token: courierJwt({ userId: 'mallory', lifetime: 7200 }), expiresAt: Date.now() + 2 * HOUR, issuedAt: Date.now() })],
-    ['an older token', () => ({ type: 'token', token: courierJwt({ lifetime: 600 }), expiresAt: Date.now() + 600_000, issuedAt: Date.now() })],
+    [
+      'another user',
+      () => ({
+        type: 'token',
+        token: courierJwt({ userId: 'mallory', lifetime: 7200 }),
+        expiresAt: Date.now() + 2 * HOUR,
+        issuedAt: Date.now(),
+      }),
+    ],
+    [
+      'an older token',
+      () => ({ type: 'token', token: courierJwt({ lifetime: 600 }), expiresAt: Date.now() + 600_000, issuedAt: Date.now() }),
+    ],
     ['an expired token', () => ({ type: 'token', token: courierJwt(), expiresAt: Date.now() - 1, issuedAt: Date.now() - HOUR })],
     ['a token that is not a JWT', () => ({ type: 'token', token: 'eyJ.nope.x', expiresAt: Date.now() + 2 * HOUR, issuedAt: Date.now() })],
     ['a malformed expiry', () => ({ type: 'token', token: courierJwt({ lifetime: 7200 }), expiresAt: '2099', issuedAt: Date.now() })],
@@ -473,7 +496,12 @@ describe('cross-tab', () => {
   it('ignores a token for another user than userId even before holding one', async () => {
     const manager = tab({ userId: 'alice' })
     const started = manager.start()
-    channels.inject(CHANNEL, { type: 'token', token: courierJwt({ userId: 'mallory' }), expiresAt: Date.now() + HOUR, issuedAt: Date.now() })
+    channels.inject(CHANNEL, {
+      type: 'token',
+      token: courierJwt({ userId: 'mallory' }),
+      expiresAt: Date.now() + HOUR,
+      issuedAt: Date.now(),
+    })
     await vi.advanceTimersByTimeAsync(PEER_REPLY_MS)
     expect((await started).userId).toBe('alice')
     expect(backend.requests).toHaveLength(1)
@@ -709,7 +737,11 @@ describe('a peer’s token, checked against its claims', () => {
 
   it('takes an honest placement as sent: both claims moved back by the sender’s skew correction', () => {
     const info = claims()
-    expect(place(info, -5 * SECOND)).toMatchObject({ token: info.token, expiresAt: info.expiresAt! - 5 * SECOND, issuedAt: info.issuedAt! - 5 * SECOND })
+    expect(place(info, -5 * SECOND)).toMatchObject({
+      token: info.token,
+      expiresAt: info.expiresAt! - 5 * SECOND,
+      issuedAt: info.issuedAt! - 5 * SECOND,
+    })
   })
 
   it('places an expiry later than the JWT’s own exp at that exp, its issue time moved alike', () => {
@@ -721,21 +753,33 @@ describe('a peer’s token, checked against its claims', () => {
   it.each([
     ['its two times moved by different offsets', (info: ReturnType<typeof claims>) => place(info, 10 ** 10, 0)],
     ['an issue time after now', (info: ReturnType<typeof claims>) => place(info, 2 * SECOND)],
-    ['no issue time for a token with iat', (info: ReturnType<typeof claims>) => placePeerToken(info, info.expiresAt, undefined, Date.now())],
+    [
+      'no issue time for a token with iat',
+      (info: ReturnType<typeof claims>) => placePeerToken(info, info.expiresAt, undefined, Date.now()),
+    ],
     ['no expiry for a token with exp', (info: ReturnType<typeof claims>) => placePeerToken(info, undefined, info.issuedAt, Date.now())],
-    ['an expiry for a token without exp', () => {
-      const info = decodeToken(courierJwt({ lifetime: null }))
-      return placePeerToken(info, Date.now() + HOUR, info.issuedAt, Date.now())
-    }],
+    [
+      'an expiry for a token without exp',
+      () => {
+        const info = decodeToken(courierJwt({ lifetime: null }))
+        return placePeerToken(info, Date.now() + HOUR, info.issuedAt, Date.now())
+      },
+    ],
     // Nothing to check its times against: the tab fetches its own.
-    ['a token without exp, even sent without expiry', () => {
-      const info = decodeToken(courierJwt({ lifetime: null }))
-      return placePeerToken(info, undefined, info.issuedAt, Date.now())
-    }],
-    ['a token without iat', () => {
-      const info = decodeToken(makeJwt({ scope: 'user_id:alice', exp: Math.floor(Date.now() / 1000) + 3600 }))
-      return placePeerToken(info, info.expiresAt, undefined, Date.now())
-    }],
+    [
+      'a token without exp, even sent without expiry',
+      () => {
+        const info = decodeToken(courierJwt({ lifetime: null }))
+        return placePeerToken(info, undefined, info.issuedAt, Date.now())
+      },
+    ],
+    [
+      'a token without iat',
+      () => {
+        const info = decodeToken(makeJwt({ scope: 'user_id:alice', exp: Math.floor(Date.now() / 1000) + 3600 }))
+        return placePeerToken(info, info.expiresAt, undefined, Date.now())
+      },
+    ],
   ])('refuses %s', (_, placed) => {
     expect(placed(claims())).toBeUndefined()
   })
@@ -745,11 +789,17 @@ describe('a peer’s token, checked against its claims', () => {
     const expiredAnHourAgo = () => decodeToken(courierJwt({ issuedAt: Date.now() - 2 * HOUR }))
 
     it.each([
-      ['an hour-expired JWT said to expire 10^10 ms ahead', (dead: TokenInfoLike) => ({ expiresAt: Date.now() + 10 ** 10, issuedAt: dead.issuedAt })],
-      ['an hour-expired JWT with both times moved to now (one offset, issued a second ago)', (dead: TokenInfoLike) => {
-        const offset = Date.now() - SECOND - dead.issuedAt!
-        return { expiresAt: dead.expiresAt! + offset, issuedAt: dead.issuedAt! + offset }
-      }],
+      [
+        'an hour-expired JWT said to expire 10^10 ms ahead',
+        (dead: TokenInfoLike) => ({ expiresAt: Date.now() + 10 ** 10, issuedAt: dead.issuedAt }),
+      ],
+      [
+        'an hour-expired JWT with both times moved to now (one offset, issued a second ago)',
+        (dead: TokenInfoLike) => {
+          const offset = Date.now() - SECOND - dead.issuedAt!
+          return { expiresAt: dead.expiresAt! + offset, issuedAt: dead.issuedAt! + offset }
+        },
+      ],
     ])('never adopts %s, neither before its first token nor after', async (_, forge) => {
       const dead = expiredAnHourAgo()
       const victim = tab()
@@ -771,7 +821,12 @@ describe('a peer’s token, checked against its claims', () => {
       // Issued 30 minutes ago for two hours, both times moved 20 minutes later (consistent, issued in the past).
       const newer = decodeToken(courierJwt({ lifetime: 7200, issuedAt: Date.now() - 30 * 60 * SECOND }))
       const offset = 20 * 60 * SECOND
-      channels.inject(CHANNEL, { type: 'token', token: newer.token, expiresAt: newer.expiresAt! + offset, issuedAt: newer.issuedAt! + offset })
+      channels.inject(CHANNEL, {
+        type: 'token',
+        token: newer.token,
+        expiresAt: newer.expiresAt! + offset,
+        issuedAt: newer.issuedAt! + offset,
+      })
       await settle()
       expect(victim.current).toMatchObject({ token: newer.token, expiresAt: newer.expiresAt })
       expect(own!.token).not.toBe(newer.token)
@@ -811,8 +866,14 @@ describe('whose token a tab adopts', () => {
 describe('readMessage', () => {
   it.each([
     [{ type: 'ask' }, { type: 'ask' }],
-    [{ type: 'signed-out', extra: 1 }, { type: 'signed-out', extra: 1 }],
-    [{ type: 'token', token: 'a.b.c', expiresAt: 5, issuedAt: undefined }, { type: 'token', token: 'a.b.c', expiresAt: 5, issuedAt: undefined }],
+    [
+      { type: 'signed-out', extra: 1 },
+      { type: 'signed-out', extra: 1 },
+    ],
+    [
+      { type: 'token', token: 'a.b.c', expiresAt: 5, issuedAt: undefined },
+      { type: 'token', token: 'a.b.c', expiresAt: 5, issuedAt: undefined },
+    ],
     [{ type: 'token', token: 5 }, undefined],
     [{ type: 'token', token: 'a.b.c', expiresAt: Number.NaN }, undefined],
     [{ type: 'other' }, undefined],
@@ -830,7 +891,13 @@ import { systemClock } from '../src/clock'
 import { expectedResult, runScenario, scenario, scenarioNames, type TabEnvironment } from './helpers/tab-protocol-scenarios'
 
 describe('the tab protocol, as in Chromium', () => {
-  const env = (): TabEnvironment => ({ channel: channels.create, locks, clock: systemClock, wait: (ms) => vi.advanceTimersByTimeAsync(ms).then(() => {}), id: 'fakes' })
+  const env = (): TabEnvironment => ({
+    channel: channels.create,
+    locks,
+    clock: systemClock,
+    wait: (ms) => vi.advanceTimersByTimeAsync(ms).then(() => {}),
+    id: 'fakes',
+  })
   /** Where the fakes knowingly differ from Chromium: the scenario fails here, and passes there. */
   const differences: Partial<Record<(typeof scenarioNames)[number], string>> = {
     later:

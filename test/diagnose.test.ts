@@ -38,17 +38,20 @@ describe('diagnoseToken', () => {
   })
 
   describe('invalid-token', () => {
-    it.each(['', 'garbage', 'a.b', makeJwt({ exp: 'soon' })])('reports %j as one invalid-token diagnosis with the decode error message', (jwt) => {
-      let decodeMessage = ''
-      try {
-        decodeToken(jwt)
-      } catch (error) {
-        decodeMessage = (error as Error).message
-      }
+    it.each(['', 'garbage', 'a.b', makeJwt({ exp: 'soon' })])(
+      'reports %j as one invalid-token diagnosis with the decode error message',
+      (jwt) => {
+        let decodeMessage = ''
+        try {
+          decodeToken(jwt)
+        } catch (error) {
+          decodeMessage = (error as Error).message
+        }
 
-      expect(decodeMessage).not.toBe('')
-      expect(diagnoseToken(jwt)).toEqual([{ code: 'invalid-token', message: decodeMessage }])
-    })
+        expect(decodeMessage).not.toBe('')
+        expect(diagnoseToken(jwt)).toEqual([{ code: 'invalid-token', message: decodeMessage }])
+      },
+    )
   })
 
   describe('expiry', () => {

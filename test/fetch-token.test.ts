@@ -144,7 +144,10 @@ describe('createTokenSource: url', () => {
     it.each([
       ['{ token, expiresIn }', () => jsonResponse({ token: REUSED, expiresIn: 3060 })],
       ['{ jwt, expiresIn }', () => jsonResponse({ jwt: REUSED, expiresIn: 3060 })],
-      ['{ token, expiresIn } with a Date header that disagrees', () => jsonResponse({ token: REUSED, expiresIn: 3060 }, { headers: { date: 'Wed, 01 Jan 2025 15:00:00 GMT' } })],
+      [
+        '{ token, expiresIn } with a Date header that disagrees',
+        () => jsonResponse({ token: REUSED, expiresIn: 3060 }, { headers: { date: 'Wed, 01 Jan 2025 15:00:00 GMT' } }),
+      ],
     ])('places the expiry expiresIn seconds after the request started: %s', async (_, response) => {
       const backend = backendReplying(response())
       // A client clock two hours ahead, which no Date header or iat could reveal for a reused token.
@@ -169,7 +172,11 @@ describe('createTokenSource: url', () => {
     ])('rejects %s with invalid-response, naming expiresIn', async (_, expiresIn) => {
       const backend = backendReplying(jsonResponse({ token: JWT, expiresIn }))
       const fromUrl = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED)))
-      const fromFunction = asTokenManagerError(await rejectionOf(createTokenSource({ fetchToken: async () => ({ token: JWT, expiresIn: expiresIn as number }) })(newSignal(), STARTED)))
+      const fromFunction = asTokenManagerError(
+        await rejectionOf(
+          createTokenSource({ fetchToken: async () => ({ token: JWT, expiresIn: expiresIn as number }) })(newSignal(), STARTED),
+        ),
+      )
       for (const error of [fromUrl, fromFunction]) {
         expect(error.code).toBe('invalid-response')
         expect(error.message).toBe('expiresIn must be a number of seconds, 0 or more.')
@@ -199,7 +206,11 @@ describe('createTokenSource: url', () => {
 
   it('sends fixed headers with every request', async () => {
     const backend = backendReplying(tokenResponse(JWT), tokenResponse(JWT))
-    const source = createTokenSource({ url: URL_, fetch: backend.fetch, request: { headers: { 'x-app': 'demo', authorization: 'Bearer abc' } } })
+    const source = createTokenSource({
+      url: URL_,
+      fetch: backend.fetch,
+      request: { headers: { 'x-app': 'demo', authorization: 'Bearer abc' } },
+    })
     await source(newSignal(), STARTED)
     await source(newSignal(), STARTED)
     for (const request of backend.requests) {
@@ -305,7 +316,11 @@ describe('createTokenSource: url', () => {
     // The classic: the SPA's index.html served for the route, and a parser calling response.json().
     it('rejects with invalid-response, not network, when it throws', async () => {
       const backend = backendReplying(text('<!doctype html><html></html>', 'text/html'))
-      const source = createTokenSource({ url: URL_, fetch: backend.fetch, parseResponse: async (response) => (await response.json()) as string })
+      const source = createTokenSource({
+        url: URL_,
+        fetch: backend.fetch,
+        parseResponse: async (response) => (await response.json()) as string,
+      })
       const error = asTokenManagerError(await rejectionOf(source(newSignal(), STARTED)))
       expect(error.code).toBe('invalid-response')
       expect(error.message).toBe(`${URL_} sent text/html, not a JWT (a missing route?).`)
@@ -339,7 +354,9 @@ describe('createTokenSource: url', () => {
     it('explains an HTML page reached through a redirect as a sign-in page', async () => {
       const login = text('<!doctype html><form action="/login"></form>', 'text/html')
       Object.defineProperties(login, { redirected: { value: true }, url: { value: 'https://app.test/login?next=%2Fapi' } })
-      const error = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backendReplying(login).fetch })(newSignal(), STARTED)))
+      const error = asTokenManagerError(
+        await rejectionOf(createTokenSource({ url: URL_, fetch: backendReplying(login).fetch })(newSignal(), STARTED)),
+      )
       expect(error.code).toBe('invalid-response')
       expect(error.message).toBe(`${URL_} sent text/html, not a JWT (redirected to a sign-in page?).`)
     })
@@ -354,7 +371,11 @@ describe('createTokenSource: url', () => {
       ['JSON { token } holding an object', () => jsonResponse({ token: { jwt: JWT } }), 'application/json'],
       ['a JWT-looking string that does not decode', () => text('aaaa.bbbb.cccc'), 'text/plain'],
       ['a JWT whose exp is not a number', () => text(makeJwt({ scope: 'user_id:alice', exp: 'soon' })), 'text/plain'],
-      ['a JWT whose payload is an array', () => jsonResponse({ token: makeJwt([1, 2] as unknown as Record<string, unknown>) }), 'application/json'],
+      [
+        'a JWT whose payload is an array',
+        () => jsonResponse({ token: makeJwt([1, 2] as unknown as Record<string, unknown>) }),
+        'application/json',
+      ],
     ])('rejects %s with invalid-response naming the url and content type', async (_, reply, contentType) => {
       const backend = backendReplying(reply())
       const error = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED)))
@@ -402,7 +423,9 @@ describe('createTokenSource: url', () => {
 
     it('maps 503 with a Retry-After date to the wait from now', async () => {
       const now = Date.UTC(2025, 0, 1, 12, 0, 0)
-      const backend = backendReplying(new Response('maintenance', { status: 503, headers: { 'retry-after': 'Wed, 01 Jan 2025 12:02:00 GMT' } }))
+      const backend = backendReplying(
+        new Response('maintenance', { status: 503, headers: { 'retry-after': 'Wed, 01 Jan 2025 12:02:00 GMT' } }),
+      )
       const thrown = await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED))
       const error = toTokenManagerError(thrown, now)
       expect(error.code).toBe('http')

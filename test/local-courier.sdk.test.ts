@@ -64,8 +64,28 @@ const issue = async (options: Partial<IssueCourierTokenOptions> = {}) =>
   (await issueCourierToken({ apiKey: LOCAL_COURIER_API_KEY, baseUrl: local.baseUrl, userId: USER, ...options })).token
 
 /** A token signed by hand: `secret` SECRET for one the local Courier would accept but for its claims. */
-const mint = ({ userId = USER, scopes = INBOX, exp = Math.floor(Date.now() / 1000) + 3600, secret = SECRET }: { userId?: string; scopes?: string; exp?: number; secret?: string } = {}) =>
-  makeJwt({ scope: `user_id:${userId} ${scopes}`, tenant_scope: 'published/production', tenant_id: 'local-courier', iat: exp - 3600, exp, jti: `minted-${exp}` }, secret)
+const mint = ({
+  userId = USER,
+  scopes = INBOX,
+  exp = Math.floor(Date.now() / 1000) + 3600,
+  secret = SECRET,
+}: {
+  userId?: string
+  scopes?: string
+  exp?: number
+  secret?: string
+} = {}) =>
+  makeJwt(
+    {
+      scope: `user_id:${userId} ${scopes}`,
+      tenant_scope: 'published/production',
+      tenant_id: 'local-courier',
+      iat: exp - 3600,
+      exp,
+      jti: `minted-${exp}`,
+    },
+    secret,
+  )
 
 /** A courier-js client for the local Courier, closed after the test. */
 const clientFor = (jwt: string, userId = USER) => {
@@ -86,7 +106,8 @@ const listen = async (client: CourierClient) => {
 const browserSocketOf = (client: CourierClient) => (client.inbox.socket as unknown as { webSocket: WebSocket | null }).webSocket
 
 /** Sends `count` messages, "Message 1" first (so the newest is "Message <count>"). */
-const sendMany = (count: number, userId = USER) => Array.from({ length: count }, (_, index) => local.send(userId, { title: `Message ${index + 1}` }))
+const sendMany = (count: number, userId = USER) =>
+  Array.from({ length: count }, (_, index) => local.send(userId, { title: `Message ${index + 1}` }))
 
 const page = async (client: CourierClient, props: Parameters<CourierClient['inbox']['getMessages']>[0] = {}) => {
   const { data } = await client.inbox.getMessages(props)
@@ -126,7 +147,13 @@ describe('Issue Token', () => {
   })
 
   it('createTokenHandler answers the signed-in user a token from the local Courier', async () => {
-    const handler = createTokenHandler({ apiKey: LOCAL_COURIER_API_KEY, baseUrl: local.baseUrl, getUserId: () => USER, expiresIn: '20m', onError: () => {} })
+    const handler = createTokenHandler({
+      apiKey: LOCAL_COURIER_API_KEY,
+      baseUrl: local.baseUrl,
+      getUserId: () => USER,
+      expiresIn: '20m',
+      onError: () => {},
+    })
     const response = await handler(new Request('http://app.test/api/courier-token'))
     expect(response.status).toBe(200)
     const body = (await response.json()) as { token: string; expiresAt: number; expiresIn: number }
@@ -159,7 +186,16 @@ describe('Inbox messages through courier-js', () => {
     expect(first.pageInfo?.hasNextPage).toBe(true)
     expect(first.pageInfo?.startCursor).toEqual(expect.any(String))
     // Every field courier-js asks for.
-    expect(first.nodes[0]).toMatchObject({ messageId: expect.any(String), created: expect.any(String), title: 'Message 30', preview: '', data: {}, tags: [], actions: [], trackingIds: { clickTrackingId: expect.any(String) } })
+    expect(first.nodes[0]).toMatchObject({
+      messageId: expect.any(String),
+      created: expect.any(String),
+      title: 'Message 30',
+      preview: '',
+      data: {},
+      tags: [],
+      actions: [],
+      trackingIds: { clickTrackingId: expect.any(String) },
+    })
 
     const second = await page(client, { paginationLimit: 24, startCursor: first.pageInfo!.startCursor! })
     expect(titles(second.nodes)).toEqual(['Message 6', 'Message 5', 'Message 4', 'Message 3', 'Message 2', 'Message 1'])
@@ -193,11 +229,21 @@ describe('Inbox messages through courier-js', () => {
   })
 
   it('unread counts: getUnreadMessageCount and getUnreadCounts agree with the store', async () => {
-    const sent = [...sendMany(4), local.send(USER, { title: 'Invoice', tags: ['billing'] }), local.send(USER, { title: 'Receipt', tags: ['billing'] })]
+    const sent = [
+      ...sendMany(4),
+      local.send(USER, { title: 'Invoice', tags: ['billing'] }),
+      local.send(USER, { title: 'Receipt', tags: ['billing'] }),
+    ]
     const client = clientFor(await issue())
     const unreadInStore = (filter: (message: (typeof sent)[number]) => boolean = () => true) =>
       local.messages(USER).filter((message) => !message.read && !message.archived && filter(message)).length
-    const counts = () => client.inbox.getUnreadCounts({ all_messages: {}, 'billing-tab': { tags: ['billing'] }, read: { status: 'read' }, archived_messages: { archived: true } })
+    const counts = () =>
+      client.inbox.getUnreadCounts({
+        all_messages: {},
+        'billing-tab': { tags: ['billing'] },
+        read: { status: 'read' },
+        archived_messages: { archived: true },
+      })
 
     expect(await client.inbox.getUnreadMessageCount()).toBe(6)
     expect(await counts()).toEqual({ all_messages: 6, 'billing-tab': 2, read: 0, archived_messages: 0 })
@@ -222,7 +268,8 @@ describe('Inbox messages through courier-js', () => {
   it('read, unread, open, click, archive, unarchive: each shows in the next getMessages and in the store', async () => {
     const [older, newer] = sendMany(2) as [ReturnType<LocalCourier['send']>, ReturnType<LocalCourier['send']>]
     const client = clientFor(await issue())
-    const node = async (messageId: string, filter: { archived?: boolean } = {}) => (await page(client, { filter })).nodes.find((each) => each.messageId === messageId)
+    const node = async (messageId: string, filter: { archived?: boolean } = {}) =>
+      (await page(client, { filter })).nodes.find((each) => each.messageId === messageId)
     const id = newer.messageId
 
     expect(await node(id)).toMatchObject({ title: 'Message 2' })
@@ -383,30 +430,36 @@ describe('Refusals', () => {
     'a badly signed token': mint({ secret: 'not-the-local-secret' }),
   })
 
-  it.each(['an expired token', "another user's token", 'a badly signed token'] as const)('%s gets 401 on GraphQL: CourierRequestError 401, and changes nothing', async (kind) => {
-    const [message] = sendMany(1)
-    const client = clientFor(refusedTokens()[kind])
-    await expect(client.inbox.getMessages()).rejects.toMatchObject(UNAUTHORIZED)
-    await expect(client.inbox.getUnreadMessageCount()).rejects.toMatchObject(UNAUTHORIZED)
-    await expect(client.inbox.getUnreadCounts({ all_messages: {} })).rejects.toMatchObject(UNAUTHORIZED)
-    await expect(client.inbox.read({ messageId: message!.messageId })).rejects.toMatchObject(UNAUTHORIZED)
-    await expect(client.inbox.archiveAll()).rejects.toMatchObject(UNAUTHORIZED)
-    expect(stored(message!.messageId)).toEqual(message)
-    expect(stored(message!.messageId).read).toBeUndefined()
-    expect(takeBrowserErrors()).toEqual(Array(5).fill(refusedRequest()))
-  })
+  it.each(['an expired token', "another user's token", 'a badly signed token'] as const)(
+    '%s gets 401 on GraphQL: CourierRequestError 401, and changes nothing',
+    async (kind) => {
+      const [message] = sendMany(1)
+      const client = clientFor(refusedTokens()[kind])
+      await expect(client.inbox.getMessages()).rejects.toMatchObject(UNAUTHORIZED)
+      await expect(client.inbox.getUnreadMessageCount()).rejects.toMatchObject(UNAUTHORIZED)
+      await expect(client.inbox.getUnreadCounts({ all_messages: {} })).rejects.toMatchObject(UNAUTHORIZED)
+      await expect(client.inbox.read({ messageId: message!.messageId })).rejects.toMatchObject(UNAUTHORIZED)
+      await expect(client.inbox.archiveAll()).rejects.toMatchObject(UNAUTHORIZED)
+      expect(stored(message!.messageId)).toEqual(message)
+      expect(stored(message!.messageId).read).toBeUndefined()
+      expect(takeBrowserErrors()).toEqual(Array(5).fill(refusedRequest()))
+    },
+  )
 
-  it("a token of another user than x-courier-user-id is refused even though it is valid for its own user", async () => {
+  it('a token of another user than x-courier-user-id is refused even though it is valid for its own user', async () => {
     const bobs = await issue({ userId: 'bob' })
     await expect(clientFor(bobs, 'bob').inbox.getUnreadMessageCount()).resolves.toBe(0)
     await expect(clientFor(bobs, USER).inbox.getUnreadMessageCount()).rejects.toMatchObject(UNAUTHORIZED)
     expect(takeBrowserErrors()).toEqual([refusedRequest()])
   })
 
-  it.each(['an expired token', "another user's token", 'a badly signed token'] as const)('a socket upgrade with %s is refused with HTTP 401', async (kind) => {
-    expect(await upgradeStatus(`auth=${refusedTokens()[kind]}&userId=${USER}`)).toBe(401)
-    expect(local.connections()).toEqual([])
-  })
+  it.each(['an expired token', "another user's token", 'a badly signed token'] as const)(
+    'a socket upgrade with %s is refused with HTTP 401',
+    async (kind) => {
+      expect(await upgradeStatus(`auth=${refusedTokens()[kind]}&userId=${USER}`)).toBe(401)
+      expect(local.connections()).toEqual([])
+    },
+  )
 
   it('a socket upgrade without a token, or a good token for another userId, is refused with HTTP 401; a good one upgrades', async () => {
     const good = await issue()
@@ -461,7 +514,10 @@ describe('Scopes', () => {
     expect(inbox.pageInfo?.hasNextPage).toBe(false)
     expect((await page(client, { filter: { archived: true } })).nodes).toEqual([])
     expect(await client.inbox.getUnreadMessageCount()).toBe(0)
-    expect(await client.inbox.getUnreadCounts({ all_messages: {}, archived_messages: { archived: true } })).toEqual({ all_messages: 0, archived_messages: 0 })
+    expect(await client.inbox.getUnreadCounts({ all_messages: {}, archived_messages: { archived: true } })).toEqual({
+      all_messages: 0,
+      archived_messages: 0,
+    })
     // A full token still sees the three.
     expect(await clientFor(await issue()).inbox.getUnreadMessageCount()).toBe(3)
   })

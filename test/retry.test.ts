@@ -6,7 +6,8 @@ import { classify, codeForStatus, nextAttemptIn, onlineAgain, parseRetryAfter, r
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
 
-const failure = (code: TokenManagerErrorCode, status?: number, retryAfter?: number) => new TokenManagerError(code, 'x', { status, retryAfter })
+const failure = (code: TokenManagerErrorCode, status?: number, retryAfter?: number) =>
+  new TokenManagerError(code, 'x', { status, retryAfter })
 
 describe('classify', () => {
   it.each<[string, TokenManagerError, string]>([
@@ -126,9 +127,12 @@ describe('retryDelay', () => {
     { retryAfter: 300_000, random: 1, delay: 300_000 },
     { retryAfter: 3_000, random: 1, delay: 6_000 },
     { retryAfter: 0, random: 1, delay: 6_000 },
-  ])('waits $delay ms on the first retry when the server asked for $retryAfter ms and random is $random', ({ retryAfter, random, delay }) => {
-    expect(retryDelay(0, policy, random, retryAfter)).toBe(delay)
-  })
+  ])(
+    'waits $delay ms on the first retry when the server asked for $retryAfter ms and random is $random',
+    ({ retryAfter, random, delay }) => {
+      expect(retryDelay(0, policy, random, retryAfter)).toBe(delay)
+    },
+  )
 
   it('obeys a Retry-After only up to maxRetryAfter: a bad header cannot silence the Inbox for a day', () => {
     const capped = { ...policy, maxRetryAfter: HOUR }

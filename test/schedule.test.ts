@@ -85,15 +85,18 @@ describe('placeOnLocalClock', () => {
   it.each([
     { clocks: 'agree', skew: 0 },
     { clocks: 'differ by 5 minutes, the client ahead', skew: 5 * MINUTE },
-  ])('never places a reused token’s expiry after its own exp without a Date header, while that exp lies ahead: clocks that $clocks', ({ skew }) => {
-    const startedAt = SERVER_NOW + skew
-    const info = tokenInfo(SERVER_NOW - 9 * MINUTE, SERVER_NOW + 10 * MINUTE)
+  ])(
+    'never places a reused token’s expiry after its own exp without a Date header, while that exp lies ahead: clocks that $clocks',
+    ({ skew }) => {
+      const startedAt = SERVER_NOW + skew
+      const info = tokenInfo(SERVER_NOW - 9 * MINUTE, SERVER_NOW + 10 * MINUTE)
 
-    const placed = placeOnLocalClock(info, startedAt)
+      const placed = placeOnLocalClock(info, startedAt)
 
-    expect(placed.expiresAt).toBe(SERVER_NOW + 10 * MINUTE)
-    expect(placed.issuedAt).toBe(SERVER_NOW - 9 * MINUTE)
-  })
+      expect(placed.expiresAt).toBe(SERVER_NOW + 10 * MINUTE)
+      expect(placed.issuedAt).toBe(SERVER_NOW - 9 * MINUTE)
+    },
+  )
 
   it('counts the lifetime from the request’s start, without a Date header, only for a token dead by the local clock (a clock far ahead)', () => {
     const startedAt = SERVER_NOW + 5 * HOUR
@@ -247,7 +250,9 @@ describe('refreshTime', () => {
 
 describe('tokenFraction', () => {
   // Deterministic tokens (fixed claims, so fixed signatures): the test cannot pass or fail by chance.
-  const tokens = Array.from({ length: 200 }, (_, i) => makeJwt({ scope: 'user_id:alice', iat: 1_700_000_000, exp: 1_700_003_600, jti: String(i) }))
+  const tokens = Array.from({ length: 200 }, (_, i) =>
+    makeJwt({ scope: 'user_id:alice', iat: 1_700_000_000, exp: 1_700_003_600, jti: String(i) }),
+  )
 
   it('gives the same token the same number, in [0, 1)', () => {
     for (const token of tokens) {

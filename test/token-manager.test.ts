@@ -47,7 +47,10 @@ function setup(options: Partial<UrlSource & TokenManagerSettings> = {}, token: C
 }
 
 const reply = (backend: { reply(...replies: Reply[]): void }, ...replies: Reply[]) => backend.reply(...replies)
-const status = (code: number, headers: Record<string, string> = {}) => () => jsonResponse({ message: 'no' }, { status: code, headers })
+const status =
+  (code: number, headers: Record<string, string> = {}) =>
+  () =>
+    jsonResponse({ message: 'no' }, { status: code, headers })
 const gaps = (times: number[]) => times.slice(1).map((time, i) => time - times[i]!)
 /** Lets the fake fetch and the promise chain behind it settle without moving the clock. */
 const settle = () => vi.advanceTimersByTimeAsync(0)
@@ -67,9 +70,9 @@ afterEach(() => {
 describe('construction', () => {
   it('needs exactly one of url or fetchToken', () => {
     expect(() => createTokenManager({} as TokenManagerOptions)).toThrow(TypeError)
-    expect(() => createTokenManager({ crossTab: false, url: ENDPOINT, fetchToken: async () => 'x' } as unknown as TokenManagerOptions)).toThrow(
-      /either url or fetchToken/,
-    )
+    expect(() =>
+      createTokenManager({ crossTab: false, url: ENDPOINT, fetchToken: async () => 'x' } as unknown as TokenManagerOptions),
+    ).toThrow(/either url or fetchToken/)
   })
 
   it.each([
@@ -87,7 +90,11 @@ describe('construction', () => {
 
   it('takes a timeout beyond setTimeout\'s 2^31 − 1 ms as "never", not as "at once"', async () => {
     // Browsers and Node fire a longer timer after 1 ms; fake timers do not, so this clock does.
-    const clock = { now: () => Date.now(), setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms > 2 ** 31 - 1 ? 1 : ms), clearTimeout }
+    const clock = {
+      now: () => Date.now(),
+      setTimeout: (callback: () => void, ms: number) => setTimeout(callback, ms > 2 ** 31 - 1 ? 1 : ms),
+      clearTimeout,
+    }
     const { manager, backend, of } = setup({ request: { timeout: 3e9 }, clock })
     backend.reply(() => new Promise<Response>((resolve) => setTimeout(() => resolve(tokenResponse(courierJwt())), 10 * SECOND)))
     const started = manager.start()
@@ -262,7 +269,12 @@ describe('scheduling (1)', () => {
     for (const seen of moments) {
       // The shared token first, a token of its own at the refresh.
       let calls = 0
-      const tab = createTokenManager({ crossTab: false, fetchToken: async () => (calls++ ? courierJwt() : token), online: fakeOnline(), visibility: fakeVisibility() })
+      const tab = createTokenManager({
+        crossTab: false,
+        fetchToken: async () => (calls++ ? courierJwt() : token),
+        online: fakeOnline(),
+        visibility: fakeVisibility(),
+      })
       managers.push(tab)
       tab.on('refreshing', () => seen.push(Date.now()))
       await tab.start()
@@ -349,32 +361,45 @@ describe('clock skew (2)', () => {
   it.each([
     { answer: 'a bare JWT', withExpiresIn: false, late: true },
     { answer: '{ token, expiresIn }', withExpiresIn: true, late: false },
-  ])('places a reused token from fetchToken, on a client clock 5 minutes behind, exactly with expiresIn ($answer)', async ({ withExpiresIn, late }) => {
-    const behind = 5 * MINUTE
-    const issuedAt = Date.now() - 9 * MINUTE
-    const reused = courierJwt({ issuedAt, lifetime: 600 })
-    const realExpiry = Math.floor(issuedAt / 1000) * 1000 + 10 * MINUTE
-    const clock = { now: () => Date.now() - behind, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (id: unknown) => clearTimeout(id as number) }
-    const manager = createTokenManager({
-      crossTab: false,
-      clock,
-      fetchToken: async () => (withExpiresIn ? { token: reused, expiresIn: Math.floor((realExpiry - Date.now()) / 1000) } : reused),
-      online: fakeOnline(),
-      visibility: fakeVisibility(),
-    })
-    managers.push(manager)
-    const placed = (await manager.start()).expiresAt!
-    // On the client's clock, the token really expires at realExpiry − behind.
-    if (late) expect(placed).toBeGreaterThan(realExpiry - behind)
-    else expect(placed).toBe(realExpiry - behind)
-  })
+  ])(
+    'places a reused token from fetchToken, on a client clock 5 minutes behind, exactly with expiresIn ($answer)',
+    async ({ withExpiresIn, late }) => {
+      const behind = 5 * MINUTE
+      const issuedAt = Date.now() - 9 * MINUTE
+      const reused = courierJwt({ issuedAt, lifetime: 600 })
+      const realExpiry = Math.floor(issuedAt / 1000) * 1000 + 10 * MINUTE
+      const clock = {
+        now: () => Date.now() - behind,
+        setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+        clearTimeout: (id: unknown) => clearTimeout(id as number),
+      }
+      const manager = createTokenManager({
+        crossTab: false,
+        clock,
+        fetchToken: async () => (withExpiresIn ? { token: reused, expiresIn: Math.floor((realExpiry - Date.now()) / 1000) } : reused),
+        online: fakeOnline(),
+        visibility: fakeVisibility(),
+      })
+      managers.push(manager)
+      const placed = (await manager.start()).expiresAt!
+      // On the client's clock, the token really expires at realExpiry − behind.
+      if (late) expect(placed).toBeGreaterThan(realExpiry - behind)
+      else expect(placed).toBe(realExpiry - behind)
+    },
+  )
 
   it('trusts the Date header over iat for a token the backend cached', async () => {
     const now = Date.now()
     const backend = fakeBackend(() =>
       tokenResponse(courierJwt({ issuedAt: now - 50 * MINUTE, lifetime: 3600 }), { headers: { date: new Date(now).toUTCString() } }),
     )
-    const cached = createTokenManager({ crossTab: false, url: ENDPOINT, fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility() })
+    const cached = createTokenManager({
+      crossTab: false,
+      url: ENDPOINT,
+      fetch: backend.fetch,
+      online: fakeOnline(),
+      visibility: fakeVisibility(),
+    })
     managers.push(cached)
     expect((await cached.start()).expiresAt).toBe(now + 10 * MINUTE - SECOND)
   })
@@ -399,7 +424,11 @@ describe('short-lived and expired tokens (4)', () => {
     for (let early = 1; early <= 40; early++) {
       // A clock that moves a millisecond on every reading, so some reading lands on the expiry.
       let now = expiry - early
-      const clock = { now: () => now++, setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimeout: (id: unknown) => clearTimeout(id as number) }
+      const clock = {
+        now: () => now++,
+        setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+        clearTimeout: (id: unknown) => clearTimeout(id as number),
+      }
       const manager = createTokenManager({
         crossTab: false,
         clock,

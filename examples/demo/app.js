@@ -1,7 +1,14 @@
 import { createTokenManager } from '/dist/index.js'
 
 const $ = (id) => document.getElementById(id)
-const MODES = { ok: 'Healthy', fail: '503 errors', hang: 'Hang', unauthorized: '401 (signed out)', 'no-scopes': 'No inbox scopes', html: 'HTML page' }
+const MODES = {
+  ok: 'Healthy',
+  fail: '503 errors',
+  hang: 'Hang',
+  unauthorized: '401 (signed out)',
+  'no-scopes': 'No inbox scopes',
+  html: 'HTML page',
+}
 
 const manager = createTokenManager({
   url: '/api/generate-courier-jwt',
@@ -30,7 +37,12 @@ manager.on('token', (info) => {
   log('token', `expires in ${Math.round((info.expiresAt - Date.now()) / 1000)} s`)
 })
 manager.on('error', ({ error, retryInMs }) =>
-  log('error', `${error.code}${error.status ? ` ${error.status}` : ''}: ${error.message} Retry in ${retryInMs === undefined ? '(when online)' : `${(retryInMs / 1000).toFixed(1)} s`}.`, 'error'))
+  log(
+    'error',
+    `${error.code}${error.status ? ` ${error.status}` : ''}: ${error.message} Retry in ${retryInMs === undefined ? '(when online)' : `${(retryInMs / 1000).toFixed(1)} s`}.`,
+    'error',
+  ),
+)
 manager.on('warning', (diagnoses) => {
   for (const d of diagnoses) log('warning', `${d.code}: ${d.message}`, 'warning')
 })
@@ -85,7 +97,7 @@ if (config.courier) {
   connectCourier(manager, { mode: 'seamless', inbox: CourierInboxDatastore.shared, toast: CourierToastDatastore.shared, ...apiUrls })
   $('source').textContent = config.local
     ? `Tokens come from a local Courier through this app's backend and live ${config.lifetime}; the real Inbox below keeps working across every refresh. Send yourself a message.`
-    : 'Tokens come from Courier through this app\'s backend; the Inbox below stays signed in across refreshes.'
+    : "Tokens come from Courier through this app's backend; the Inbox below stays signed in across refreshes."
   $('inbox-card').hidden = false
   if (config.local) {
     $('send').hidden = false

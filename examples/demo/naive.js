@@ -8,7 +8,10 @@ const state = document.getElementById('state')
 const config = await (await fetch('/api/demo/config')).json()
 const { token } = await (await fetch('/api/generate-courier-jwt')).json()
 const { exp, scope } = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')))
-const userId = scope.split(' ').find((s) => s.startsWith('user_id:')).slice(8)
+const userId = scope
+  .split(' ')
+  .find((s) => s.startsWith('user_id:'))
+  .slice(8)
 Courier.shared.signIn({ userId, jwt: token, ...(config.apiUrls ? { apiUrls: config.apiUrls } : {}) })
 
 const naive = { expiresAt: exp * 1000, dead: false }

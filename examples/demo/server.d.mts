@@ -26,4 +26,10 @@ export interface DemoCourier {
   apiUrls?: unknown
 }
 
-export declare function startDemo(options?: { port?: number; host?: string; lifetime?: string; courier?: DemoCourier | false; dist?: string }): Promise<Demo>
+export declare function startDemo(options?: {
+  port?: number
+  host?: string
+  lifetime?: string
+  courier?: DemoCourier | false
+  dist?: string
+}): Promise<Demo>

@@ -11,7 +11,13 @@ import { startLocalCourier } from '../local-courier/local-courier.mjs'
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const here = resolve(fileURLToPath(new URL('.', import.meta.url)))
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.map': 'application/json' }
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.css': 'text/css',
+  '.map': 'application/json',
+}
 
 // What the browser may load: the page, the built library and its three dependencies.
 const staticFolders = (dist) => [
@@ -34,7 +40,13 @@ export const MODES = ['ok', 'fail', 'hang', 'unauthorized', 'no-scopes', 'html']
  * `false` for the development issuer alone, without an Inbox. `dist` is the built library to serve
  * and use (default: the package's dist/).
  */
-export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '127.0.0.1', lifetime = '20s', courier: given, dist = join(root, 'dist') } = {}) {
+export async function startDemo({
+  port = Number(process.env.PORT ?? 0),
+  host = '127.0.0.1',
+  lifetime = '20s',
+  courier: given,
+  dist = join(root, 'dist'),
+} = {}) {
   const { createDevIssuer, createTokenHandler } = await import(pathToFileURL(join(dist, 'server.js')).href)
   const STATIC = staticFolders(dist)
   const issuer = createDevIssuer({ lifetime })
@@ -46,7 +58,9 @@ export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '
   const sessionOf = (request) => sessions.get(/(?:^|;\s*)demo_session=([\w-]+)/.exec(request.headers.get('cookie') ?? '')?.[1])
   const endpoint = (features) =>
     createTokenHandler({
-      ...(courier ? { apiKey: courier.apiKey, ...(courier.baseUrl ? { baseUrl: courier.baseUrl } : {}) } : { apiKey: 'development', fetch: issuer.fetch }),
+      ...(courier
+        ? { apiKey: courier.apiKey, ...(courier.baseUrl ? { baseUrl: courier.baseUrl } : {}) }
+        : { apiKey: 'development', fetch: issuer.fetch }),
       getUserId: (request) => sessionOf(request)?.userId,
       features,
       expiresIn: lifetime,
@@ -89,7 +103,9 @@ export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '
           return
         default: {
           const handler = session?.mode === 'no-scopes' ? tokensWithoutInbox : tokens
-          const answer = await handler(new Request(`http://demo${request.url}`, { method: request.method, headers: { cookie: request.headers.cookie ?? '' } }))
+          const answer = await handler(
+            new Request(`http://demo${request.url}`, { method: request.method, headers: { cookie: request.headers.cookie ?? '' } }),
+          )
           return send(answer.status, await answer.text(), Object.fromEntries(answer.headers))
         }
       }
@@ -100,9 +116,16 @@ export async function startDemo({ port = Number(process.env.PORT ?? 0), host = '
     }
     if (url.pathname === '/api/demo/send' && request.method === 'POST') {
       // A Courier send to the Inbox channel, through the local Courier: stored and pushed over the socket.
-      if (!session || !local) return json(400, { message: local ? 'No demo session: open the page first.' : 'Sending needs the local Courier.' })
+      if (!session || !local)
+        return json(400, { message: local ? 'No demo session: open the page first.' : 'Sending needs the local Courier.' })
       const sent = ++session.sent
-      return json(200, local.send(session.userId, { title: `Test message ${sent}`, preview: `Sent at ${new Date().toLocaleTimeString('en-GB')} through the local Courier.` }))
+      return json(
+        200,
+        local.send(session.userId, {
+          title: `Test message ${sent}`,
+          preview: `Sent at ${new Date().toLocaleTimeString('en-GB')} through the local Courier.`,
+        }),
+      )
     }
     if (url.pathname === '/api/demo/mode' && request.method === 'POST') {
       const mode = url.searchParams.get('value')
@@ -176,7 +199,11 @@ async function buildForDemo() {
   const { build } = await import('esbuild')
   const outdir = join(root, 'node_modules/.cache/courier-token-manager-demo')
   await build({
-    entryPoints: { index: join(root, 'src/index.ts'), courier: join(root, 'src/courier/index.ts'), server: join(root, 'src/server/index.ts') },
+    entryPoints: {
+      index: join(root, 'src/index.ts'),
+      courier: join(root, 'src/courier/index.ts'),
+      server: join(root, 'src/server/index.ts'),
+    },
     outdir,
     bundle: true,
     splitting: true,
@@ -195,7 +222,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const courier = apiKey ? { apiKey, ...(process.env.COURIER_BASE_URL ? { baseUrl: process.env.COURIER_BASE_URL } : {}) } : undefined
   const port = Number(process.env.PORT ?? 4173)
   const demo = await startDemo({ port, lifetime: courier ? '2m' : '20s', courier, dist: await buildForDemo() }).catch((error) => {
-    console.error(error.code === 'EADDRINUSE' ? `courier-token-manager demo: port ${port} is in use. Pick another: PORT=8080 npm run demo` : error)
+    console.error(
+      error.code === 'EADDRINUSE' ? `courier-token-manager demo: port ${port} is in use. Pick another: PORT=8080 npm run demo` : error,
+    )
     process.exit(1)
   })
   console.log(`courier-token-manager demo: ${demo.url}`)

@@ -29,7 +29,10 @@ export interface LocalCourier {
   baseUrl: string
   apiKey: typeof LOCAL_COURIER_API_KEY
   /** Sends `userId` a message: stored, and pushed to every open Inbox of the user. */
-  send(userId: string, message: { title: string; preview?: string; data?: Record<string, unknown>; tags?: string[]; actions?: LocalCourierMessage['actions'] }): LocalCourierMessage
+  send(
+    userId: string,
+    message: { title: string; preview?: string; data?: Record<string, unknown>; tags?: string[]; actions?: LocalCourierMessage['actions'] },
+  ): LocalCourierMessage
   /** The user's messages, newest first, as stored. */
   messages(userId: string): LocalCourierMessage[]
   /** Open realtime connections: the user and the token each connected with. */

@@ -27,12 +27,23 @@ export const LOCAL_COURIER_API_KEY = 'sk_local_courier'
 const CORS = {
   'access-control-allow-origin': '*',
   // Listed: `*` does not cover Authorization under the Fetch spec.
-  'access-control-allow-headers': 'authorization, content-type, x-courier-user-id, x-courier-client-source-id, x-courier-ua, x-courier-client-key',
+  'access-control-allow-headers':
+    'authorization, content-type, x-courier-user-id, x-courier-client-source-id, x-courier-ua, x-courier-client-key',
   'access-control-allow-methods': 'POST, OPTIONS',
 }
 const UNAUTHORIZED = { message: 'Unauthorized', type: 'authentication_error' }
 // Mutation → the realtime event Courier sends the user's other connections.
-const EVENTS = { read: 'read', unread: 'unread', opened: 'opened', clicked: 'clicked', archive: 'archive', unarchive: 'unarchive', markAllRead: 'mark-all-read', archiveRead: 'archive-read', archiveAll: 'archive-all' }
+const EVENTS = {
+  read: 'read',
+  unread: 'unread',
+  opened: 'opened',
+  clicked: 'clicked',
+  archive: 'archive',
+  unarchive: 'unarchive',
+  markAllRead: 'mark-all-read',
+  archiveRead: 'archive-read',
+  archiveAll: 'archive-all',
+}
 
 const base64url = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
 const sign = (input, secret) => createHmac('sha256', secret).update(input).digest('base64url')
@@ -48,7 +59,7 @@ const seconds = (expiresIn) => {
 const readFilter = (literal = '') => ({
   archived: /archived:\s*true/.test(literal),
   status: /status:\s*"(\w+)"/.exec(literal)?.[1],
-  tags: [.../tags:\s*\[([^\]]*)\]/.exec(literal)?.[1]?.matchAll(/"([^"]*)"/g) ?? []].map((match) => match[1]),
+  tags: [...(/tags:\s*\[([^\]]*)\]/.exec(literal)?.[1]?.matchAll(/"([^"]*)"/g) ?? [])].map((match) => match[1]),
   from: /from:\s*"([^"]+)"/.exec(literal)?.[1],
 })
 
@@ -93,7 +104,8 @@ export async function startLocalCourier({ port = 0, host = '127.0.0.1', secret =
   const broadcast = (userId, envelope, except) => {
     for (const connection of connections) {
       // A token without inbox:read:messages sees an empty Inbox: nothing is pushed to it either.
-      if (connection.userId === userId && connection.readable && connection.id !== except && connection.socket.readyState === 1) connection.socket.send(JSON.stringify(envelope))
+      if (connection.userId === userId && connection.readable && connection.id !== except && connection.socket.readyState === 1)
+        connection.socket.send(JSON.stringify(envelope))
     }
   }
 
@@ -101,9 +113,17 @@ export async function startLocalCourier({ port = 0, host = '127.0.0.1', secret =
     if (apiKey !== LOCAL_COURIER_API_KEY) return [401, UNAUTHORIZED]
     const { scope, expires_in } = body
     const lifetime = expires_in === undefined || expires_in === null ? undefined : seconds(expires_in)
-    if (typeof scope !== 'string' || (expires_in != null && lifetime === undefined)) return [400, { message: 'scope must be a string and expires_in a duration', type: 'invalid_request_error' }]
+    if (typeof scope !== 'string' || (expires_in != null && lifetime === undefined))
+      return [400, { message: 'scope must be a string and expires_in a duration', type: 'invalid_request_error' }]
     const iat = Math.floor(Date.now() / 1000)
-    const claims = { scope, tenant_scope: 'published/production', tenant_id: 'local-courier', iat, ...(lifetime === undefined ? {} : { exp: iat + Math.round(lifetime) }), jti: randomUUID() }
+    const claims = {
+      scope,
+      tenant_scope: 'published/production',
+      tenant_id: 'local-courier',
+      iat,
+      ...(lifetime === undefined ? {} : { exp: iat + Math.round(lifetime) }),
+      jti: randomUUID(),
+    }
     const input = `${base64url({ alg: 'HS256', typ: 'JWT' })}.${base64url(claims)}`
     return [200, { token: `${input}.${sign(input, secret)}` }]
   }
@@ -112,7 +132,9 @@ export async function startLocalCourier({ port = 0, host = '127.0.0.1', secret =
     const operation = /(?:query|mutation)\s+(\w+)/.exec(query)?.[1]
     const readable = claims.scopes.includes('inbox:read:messages')
     const messages = readable ? inboxOf(claims.userId) : []
-    const variables = Object.fromEntries([...query.matchAll(/\$(\w+):\s*FilterParamsInput\s*=\s*(\{[^}]*\})/g)].map((match) => [match[1], readFilter(match[2])]))
+    const variables = Object.fromEntries(
+      [...query.matchAll(/\$(\w+):\s*FilterParamsInput\s*=\s*(\{[^}]*\})/g)].map((match) => [match[1], readFilter(match[2])]),
+    )
     const count = (filter) => messages.filter((message) => matches(message, filter)).length
     if (operation === 'GetInboxMessages') {
       const params = variables.params ?? readFilter()
@@ -128,18 +150,29 @@ export async function startLocalCourier({ port = 0, host = '127.0.0.1', secret =
       return {
         count: selected.length,
         unreadCount: count(variables.unreadCountParams ?? readFilter('status: "unread"')),
-        messages: { totalCount: selected.length, pageInfo: { startCursor: hasNextPage ? nodes.at(-1).messageId : null, hasNextPage }, nodes },
+        messages: {
+          totalCount: selected.length,
+          pageInfo: { startCursor: hasNextPage ? nodes.at(-1).messageId : null, hasNextPage },
+          nodes,
+        },
       }
     }
     if (operation === 'GetUnreadCounts') {
-      return Object.fromEntries([...query.matchAll(/(\w+):\s*count\(params:\s*\$(\w+)\)/g)].map(([, alias, name]) => [alias, count(variables[name] ?? readFilter())]))
+      return Object.fromEntries(
+        [...query.matchAll(/(\w+):\s*count\(params:\s*\$(\w+)\)/g)].map(([, alias, name]) => [
+          alias,
+          count(variables[name] ?? readFilter()),
+        ]),
+      )
     }
     if (operation === 'GetMessages') return { count: count(readFilter(/count\(params:\s*(\{[^}]*\})/.exec(query)?.[1])) }
     if (operation !== 'TrackEvent' && operation !== 'BatchTrackEvents') return {}
     // Each field of the mutation, aliased (`open_0: opened(…)`) or not.
     const data = {}
     const writable = claims.scopes.includes('inbox:write:events')
-    for (const [, alias, name, messageId] of query.matchAll(/(?:(\w+):\s*)?\b(read|unread|opened|clicked|archive|unarchive|markAllRead|archiveRead|archiveAll)\b(?:\(messageId:\s*"([^"]+)")?/g)) {
+    for (const [, alias, name, messageId] of query.matchAll(
+      /(?:(\w+):\s*)?\b(read|unread|opened|clicked|archive|unarchive|markAllRead|archiveRead|archiveAll)\b(?:\(messageId:\s*"([^"]+)")?/g,
+    )) {
       data[alias ?? name] = true
       if (!writable) continue
       apply(claims.userId, name, messageId)
@@ -192,7 +225,13 @@ export async function startLocalCourier({ port = 0, host = '127.0.0.1', secret =
     if (!claims) return socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
     realtime.handleUpgrade(request, socket, head, (ws) => {
       const readable = claims.scopes.includes('inbox:read:messages')
-      const connection = { id: url.searchParams.get('cid'), userId: claims.userId, socket: ws, token: url.searchParams.get('auth'), readable }
+      const connection = {
+        id: url.searchParams.get('cid'),
+        userId: claims.userId,
+        socket: ws,
+        token: url.searchParams.get('auth'),
+        readable,
+      }
       connections.add(connection)
       // Courier drops a socket whose token expired: the Inbox stops updating unless the app reconnects it.
       const left = claims.exp === undefined ? Infinity : claims.exp * 1000 - Date.now()
@@ -238,7 +277,16 @@ export async function startLocalCourier({ port = 0, host = '127.0.0.1', secret =
     apiKey: LOCAL_COURIER_API_KEY,
     /** Sends `userId` a message, as a Courier send to the Inbox channel would: stored, and pushed to every open Inbox of the user. */
     send(userId, { title, preview = '', data = {}, tags = [], actions = [] }) {
-      const message = { messageId: randomUUID(), title, preview, created: new Date().toISOString(), data, tags, actions, trackingIds: { clickTrackingId: randomUUID() } }
+      const message = {
+        messageId: randomUUID(),
+        title,
+        preview,
+        created: new Date().toISOString(),
+        data,
+        tags,
+        actions,
+        trackingIds: { clickTrackingId: randomUUID() },
+      }
       inboxOf(userId).unshift(message)
       broadcast(userId, { event: 'message', data: message })
       return message

@@ -21,7 +21,10 @@ function App({ apiUrls }: { apiUrls?: CourierApiUrls | undefined }) {
   const { status, error } = useCourierSignIn(tokens, { courier: Courier.shared, ...(apiUrls && { apiUrls }) })
   return (
     <main>
-      <p>Token: {status}{error ? ` (${error.message})` : ''}</p>
+      <p>
+        Token: {status}
+        {error ? ` (${error.message})` : ''}
+      </p>
       <CourierInbox />
     </main>
   )

@@ -103,7 +103,12 @@ const internalsOf = (candidate: Partial<ClientInternals> | undefined): ClientInt
   return fits ? (candidate as ClientInternals) : undefined
 }
 
-const endpoints = (urls: CourierApiUrls | undefined) => [urls?.courier.rest, urls?.courier.graphql, urls?.inbox.graphql, urls?.inbox.webSocket]
+const endpoints = (urls: CourierApiUrls | undefined) => [
+  urls?.courier.rest,
+  urls?.courier.graphql,
+  urls?.inbox.graphql,
+  urls?.inbox.webSocket,
+]
 
 // Whether a session uses the endpoints `wanted` names. courier-js fills an empty one with its default: it matches any.
 const sameEndpoints = (wanted: CourierApiUrls, stored: CourierApiUrls | undefined) => {
@@ -205,7 +210,10 @@ export function connect(manager: TokenManager, courier: CourierLike, options: Co
     // The same user with the same options (courier-js keeps its default URLs when none are given). Else a
     // full sign-in, even with the token Courier holds: a new user, or a tenant switch.
     const same =
-      session?.userId === info.userId && session.tenantId === tenantId && !session.showLogs === !showLogs && (!apiUrls || sameEndpoints(apiUrls, session.apiUrls))
+      session?.userId === info.userId &&
+      session.tenantId === tenantId &&
+      !session.showLogs === !showLogs &&
+      (!apiUrls || sameEndpoints(apiUrls, session.apiUrls))
     if (same && (info.token === held || (mode === 'seamless' && swap(info)))) return
     hand(info.token)
     courier.signIn({ ...passThrough, userId: info.userId, jwt: info.token })

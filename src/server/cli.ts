@@ -57,7 +57,8 @@ const features = (value: string | undefined): Feature[] => {
   const names = list(value) ?? ['inbox']
   // Else `--features "$UNSET"` issues a token without scopes, and inspect calls any token fine.
   if (!names.length) throw new UsageError(`--features is empty: use ${Object.keys(SCOPES).join(', ')}, comma-separated.`)
-  for (const name of names) if (!Object.hasOwn(SCOPES, name)) throw new UsageError(`Unknown feature "${name}": use ${Object.keys(SCOPES).join(', ')}.`)
+  for (const name of names)
+    if (!Object.hasOwn(SCOPES, name)) throw new UsageError(`Unknown feature "${name}": use ${Object.keys(SCOPES).join(', ')}.`)
   return names as Feature[]
 }
 

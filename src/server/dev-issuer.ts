@@ -51,9 +51,17 @@ const randomSecret = () => Array.from(crypto.getRandomValues(new Uint8Array(32))
  * but are signed with a local secret: Courier rejects them.
  * @throws {Error} when NODE_ENV is `production` and `force` is not set.
  */
-export function createDevIssuer({ secret = randomSecret(), lifetime = '1h', tenantId = 'dev-tenant', force, now = Date.now }: DevIssuerOptions = {}): DevIssuer {
+export function createDevIssuer({
+  secret = randomSecret(),
+  lifetime = '1h',
+  tenantId = 'dev-tenant',
+  force,
+  now = Date.now,
+}: DevIssuerOptions = {}): DevIssuer {
   if (nodeEnv() === 'production' && !force) {
-    throw new Error('createDevIssuer() mints tokens Courier does not accept; it refuses to run with NODE_ENV=production. Pass { force: true } if you really mean it.')
+    throw new Error(
+      'createDevIssuer() mints tokens Courier does not accept; it refuses to run with NODE_ENV=production. Pass { force: true } if you really mean it.',
+    )
   }
   if (typeof secret !== 'string' || !secret) throw new TypeError('secret must be a non-empty string.')
   const lifetimeOf = (value: string | number) => {
@@ -63,13 +71,16 @@ export function createDevIssuer({ secret = randomSecret(), lifetime = '1h', tena
     return ms
   }
   const defaultLifetime = lifetimeOf(lifetime)
-  const answer = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
+  const answer = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
   const issuer: DevIssuer = {
     secret,
     async fetch(input, init) {
       const request = new Request(input, init)
-      if (request.method !== 'POST' || !new URL(request.url).pathname.endsWith('/auth/issue-token')) return answer(404, { message: 'Not found' })
-      if (!/^Bearer \S/.test(request.headers.get('authorization') ?? '')) return answer(401, { message: 'Unauthorized', type: 'authentication_error' })
+      if (request.method !== 'POST' || !new URL(request.url).pathname.endsWith('/auth/issue-token'))
+        return answer(404, { message: 'Not found' })
+      if (!/^Bearer \S/.test(request.headers.get('authorization') ?? ''))
+        return answer(401, { message: 'Unauthorized', type: 'authentication_error' })
       try {
         return answer(200, await issuer.issueToken((await request.json()) as IssueTokenRequest))
       } catch (error) {

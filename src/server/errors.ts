@@ -32,5 +32,4 @@ export const quote = (value: unknown): string => {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text
 }
 
-export const isIssueTokenError = (error: unknown): error is IssueTokenError =>
-  (error as Error | undefined)?.name === 'IssueTokenError'
+export const isIssueTokenError = (error: unknown): error is IssueTokenError => (error as Error | undefined)?.name === 'IssueTokenError'

@@ -1,6 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { IssueTokenError, isIssueTokenError, quote } from './errors'
-import { baseUrlOf, DEFAULT_EXPIRES_IN, issueCourierToken, lifetimeOf, timeoutOf, type CourierConnection, type IssuedToken } from './issue-token'
+import {
+  baseUrlOf,
+  DEFAULT_EXPIRES_IN,
+  issueCourierToken,
+  lifetimeOf,
+  timeoutOf,
+  type CourierConnection,
+  type IssuedToken,
+} from './issue-token'
 import { buildScope, type ScopeOptions } from './scopes'
 
 export interface TokenHandlerOptions<Context> extends CourierConnection, Omit<ScopeOptions, 'userId'> {
@@ -78,9 +86,13 @@ export function createTokenHandler<Context = unknown>(options: TokenHandlerOptio
   const { maxEntries = 1000, minRemaining = lifetime * 0.8 } = cacheOptions || {}
   // Below 0 a cached token would be served after it expired; at the lifetime or more, none is ever reused.
   if (!(minRemaining >= 0 && minRemaining < lifetime)) {
-    throw new IssueTokenError('invalid-input', `Refusing cache.minRemaining ${quote(minRemaining)}: use milliseconds from 0 to under the lifetime (${lifetime}).`)
+    throw new IssueTokenError(
+      'invalid-input',
+      `Refusing cache.minRemaining ${quote(minRemaining)}: use milliseconds from 0 to under the lifetime (${lifetime}).`,
+    )
   }
-  if (!(Number.isInteger(maxEntries) && maxEntries > 0)) throw new IssueTokenError('invalid-input', `Refusing cache.maxEntries ${quote(maxEntries)}: use a whole number above 0.`)
+  if (!(Number.isInteger(maxEntries) && maxEntries > 0))
+    throw new IssueTokenError('invalid-input', `Refusing cache.maxEntries ${quote(maxEntries)}: use a whole number above 0.`)
   const cache = new Map<string, IssuedToken>()
   const inFlight = new Map<string, Promise<IssuedToken>>()
   const report = (error: unknown) => {
@@ -99,15 +111,18 @@ export function createTokenHandler<Context = unknown>(options: TokenHandlerOptio
     if (!pending) {
       pending = issueCourierToken({ ...options, userId, expiresIn }).finally(() => inFlight.delete(key))
       inFlight.set(key, pending)
-      pending.then((issued) => {
-        if (cacheOptions === false || issued.expiresAt === undefined) return
-        cache.delete(key)
-        cache.set(key, issued)
-        for (const oldest of cache.keys()) {
-          if (cache.size <= maxEntries) break
-          cache.delete(oldest)
-        }
-      }, () => {})
+      pending.then(
+        (issued) => {
+          if (cacheOptions === false || issued.expiresAt === undefined) return
+          cache.delete(key)
+          cache.set(key, issued)
+          for (const oldest of cache.keys()) {
+            if (cache.size <= maxEntries) break
+            cache.delete(oldest)
+          }
+        },
+        () => {},
+      )
     }
     return pending
   }

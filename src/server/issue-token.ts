@@ -50,7 +50,10 @@ export function lifetimeOf(expiresIn: string | number): number {
     // reported below
   }
   if (!(ms >= 1000 && ms <= MAX_LIFETIME_MS)) {
-    throw new IssueTokenError('invalid-input', `Refusing expiresIn ${quote(expiresIn)}: use a duration from a second to a year, such as "1h", "20m" or "2 days".`)
+    throw new IssueTokenError(
+      'invalid-input',
+      `Refusing expiresIn ${quote(expiresIn)}: use a duration from a second to a year, such as "1h", "20m" or "2 days".`,
+    )
   }
   return ms
 }
@@ -58,7 +61,8 @@ export function lifetimeOf(expiresIn: string | number): number {
 /** Courier's URL without a trailing slash: `baseUrl`, refused unless it is an http(s) URL, else the region's. */
 export function baseUrlOf({ baseUrl, region = 'us' }: Pick<CourierConnection, 'baseUrl' | 'region'>): string {
   if (baseUrl === undefined || baseUrl === null) {
-    if (!Object.hasOwn(COURIER_API_URLS, region)) throw new IssueTokenError('invalid-input', `Unknown region ${JSON.stringify(region)}: use "us" or "eu".`)
+    if (!Object.hasOwn(COURIER_API_URLS, region))
+      throw new IssueTokenError('invalid-input', `Unknown region ${JSON.stringify(region)}: use "us" or "eu".`)
     return COURIER_API_URLS[region]
   }
   let protocol = ''
@@ -69,7 +73,10 @@ export function baseUrlOf({ baseUrl, region = 'us' }: Pick<CourierConnection, 'b
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
     // Else fetch fails on every call, reported as Courier being unavailable (a 502 the browser retries forever).
-    throw new IssueTokenError('invalid-input', `Refusing baseUrl ${JSON.stringify(baseUrl)}: use an http(s) URL such as https://api.courier.com, or leave it out for the region's.`)
+    throw new IssueTokenError(
+      'invalid-input',
+      `Refusing baseUrl ${JSON.stringify(baseUrl)}: use an http(s) URL such as https://api.courier.com, or leave it out for the region's.`,
+    )
   }
   return baseUrl.replace(/\/+$/, '')
 }
@@ -77,7 +84,10 @@ export function baseUrlOf({ baseUrl, region = 'us' }: Pick<CourierConnection, 'b
 /** The Courier call's timeout in ms, refused unless above 0 and finite, clamped to what a timer can wait. */
 export function timeoutOf(timeout: number): number {
   if (!(timeout > 0 && timeout < Infinity)) {
-    throw new IssueTokenError('invalid-input', `Refusing timeout ${typeof timeout === 'number' ? timeout : JSON.stringify(timeout)}: use a number of milliseconds above 0, such as 10000.`)
+    throw new IssueTokenError(
+      'invalid-input',
+      `Refusing timeout ${typeof timeout === 'number' ? timeout : JSON.stringify(timeout)}: use a number of milliseconds above 0, such as 10000.`,
+    )
   }
   return Math.min(timeout, MAX_TIMER_DELAY_MS)
 }
@@ -101,7 +111,10 @@ const readMessage = (body: string) => {
 export async function issueCourierToken(options: IssueCourierTokenOptions): Promise<IssuedToken> {
   const { apiKey, expiresIn = DEFAULT_EXPIRES_IN, fetch = globalThis.fetch, timeout = 10_000 } = options
   if (typeof apiKey !== 'string' || !apiKey.trim()) {
-    throw new IssueTokenError('invalid-input', 'apiKey is missing: pass your Courier API key on the server, e.g. process.env.COURIER_API_KEY.')
+    throw new IssueTokenError(
+      'invalid-input',
+      'apiKey is missing: pass your Courier API key on the server, e.g. process.env.COURIER_API_KEY.',
+    )
   }
   const base = baseUrlOf(options)
   const scope = buildScope(options)
@@ -148,15 +161,28 @@ export async function issueCourierToken(options: IssueCourierTokenOptions): Prom
   const detail = scrub(readMessage(body))
   const said = detail ? `: ${detail}` : ''
   if (status === 401) {
-    throw new IssueTokenError('unauthorized', `Courier refused the API key (401${said}). Use this workspace's API key for the right environment (test or production), from the Courier dashboard's API Keys settings.`, { status })
+    throw new IssueTokenError(
+      'unauthorized',
+      `Courier refused the API key (401${said}). Use this workspace's API key for the right environment (test or production), from the Courier dashboard's API Keys settings.`,
+      { status },
+    )
   }
   if (status === 429) {
     const retryAfter = parseRetryAfter(response.headers.get('retry-after'), Date.now())
-    throw new IssueTokenError('rate-limited', `Courier is rate limiting token requests (429${said}). Reuse tokens instead of issuing one per request: createTokenHandler caches them.`, { status, ...(retryAfter === undefined ? {} : { retryAfter }) })
+    throw new IssueTokenError(
+      'rate-limited',
+      `Courier is rate limiting token requests (429${said}). Reuse tokens instead of issuing one per request: createTokenHandler caches them.`,
+      { status, ...(retryAfter === undefined ? {} : { retryAfter }) },
+    )
   }
-  if (status >= 500) throw new IssueTokenError('unavailable', `Courier failed to issue the token (${status}${said}); try again shortly.`, { status })
+  if (status >= 500)
+    throw new IssueTokenError('unavailable', `Courier failed to issue the token (${status}${said}); try again shortly.`, { status })
   if (status >= 400) {
-    throw new IssueTokenError('rejected', `Courier rejected the token request (${status}${said}). Check the scope "${scope}" and expires_in "${expires_in}".`, { status })
+    throw new IssueTokenError(
+      'rejected',
+      `Courier rejected the token request (${status}${said}). Check the scope "${scope}" and expires_in "${expires_in}".`,
+      { status },
+    )
   }
   let issued: IssuedToken
   let users: string[]
@@ -171,7 +197,11 @@ export async function issueCourierToken(options: IssueCourierTokenOptions): Prom
   // Never pass on a token that reads another user's data, or no one's.
   const asked = `user_id:${options.userId}`
   if (users.length !== 1 || users[0] !== asked) {
-    throw new IssueTokenError('invalid-response', `Courier answered a token for ${users.map(quote).join(' ') || 'no user'}, not ${quote(asked)}: it is not passed on.`, { status })
+    throw new IssueTokenError(
+      'invalid-response',
+      `Courier answered a token for ${users.map(quote).join(' ') || 'no user'}, not ${quote(asked)}: it is not passed on.`,
+      { status },
+    )
   }
   return issued
 }

@@ -2,7 +2,10 @@ const encoder = new TextEncoder()
 
 // A loop, not String.fromCharCode(...bytes): spreading large claims overflows the stack.
 const base64url = (bytes: Uint8Array) =>
-  btoa(bytes.reduce((text, byte) => text + String.fromCharCode(byte), '')).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  btoa(bytes.reduce((text, byte) => text + String.fromCharCode(byte), ''))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
 
 const encodeJson = (value: object) => base64url(encoder.encode(JSON.stringify(value)))
 

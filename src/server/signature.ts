@@ -12,7 +12,9 @@ export async function computeUserSignature(userId: string, apiKey: string): Prom
   }
   if (!warned) {
     warned = true
-    console.warn('[courier-token-manager] computeUserSignature is deprecated: HMAC signatures never expire. Issue JWTs with createTokenHandler or issueCourierToken instead.')
+    console.warn(
+      '[courier-token-manager] computeUserSignature is deprecated: HMAC signatures never expire. Issue JWTs with createTokenHandler or issueCourierToken instead.',
+    )
   }
   const encoder = new TextEncoder()
   // The key as Courier knows it, and as issueCourierToken sends it: one read from a CRLF .env ends in a CR.

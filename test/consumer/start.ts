@@ -53,7 +53,8 @@ export function testStart(environment: RegExp): void {
     manager = createTokenManager({ fetchToken: async () => token })
     disconnect = connectCourier(manager)
     const start = manager.start()
-    if (!(await settles(start))) expect.fail(`await manager.start() still pending ${DEADLINE_MS} ms (real time) after it was called, with ${timers}`)
+    if (!(await settles(start)))
+      expect.fail(`await manager.start() still pending ${DEADLINE_MS} ms (real time) after it was called, with ${timers}`)
     const info = await start
     expect(info.token).toBe(token)
     expect(info.userId).toBe('alice')

@@ -336,7 +336,9 @@ describe('seamless mode', () => {
     await tokens.start()
     courier.openSocket()
     datastores.inbox.listenForUpdates = async () => {
-      throw new SyntaxError(`Failed to construct 'WebSocket': the URL 'wss://socket.test/?auth=${courier.client!.options.accessToken}' is invalid.`)
+      throw new SyntaxError(
+        `Failed to construct 'WebSocket': the URL 'wss://socket.test/?auth=${courier.client!.options.accessToken}' is invalid.`,
+      )
     }
     const second = await tokens.refresh()
     await vi.advanceTimersByTimeAsync(0)

@@ -84,7 +84,11 @@ describe('connectCourier with the real Courier SDK', () => {
     // The supported path: auth listeners see a brief signed-out state.
     expect(auth).toEqual([undefined, 'alice'])
     await until(() => inboxQueries().length >= before + 2 && socketWith(second.token), 'the refetch')
-    expect(inboxQueries().slice(before).every((call) => call.token === second.token)).toBe(true)
+    expect(
+      inboxQueries()
+        .slice(before)
+        .every((call) => call.token === second.token),
+    ).toBe(true)
     expect(stub.subscribed().map((call) => call.token)).toEqual([second.token])
     expect(shows('Welcome aboard')).toBe(true)
   })
@@ -132,7 +136,12 @@ describe('connectCourier with the real Courier SDK', () => {
     const toast = document.createElement('courier-toast')
     document.body.append(toast)
     try {
-      disconnect = connectCourier(manager, { mode: 'seamless', apiUrls: stub.apiUrls, inbox: CourierInboxDatastore.shared, toast: CourierToastDatastore.shared })
+      disconnect = connectCourier(manager, {
+        mode: 'seamless',
+        apiUrls: stub.apiUrls,
+        inbox: CourierInboxDatastore.shared,
+        toast: CourierToastDatastore.shared,
+      })
       const first = await manager.start()
       await until(() => socketWith(first.token) && shows('Welcome aboard'), 'the first load')
       const second = await manager.refresh()
@@ -168,37 +177,40 @@ describe('connectCourier with the real Courier SDK', () => {
     await until(() => shows('Sent after the remount'), 'the realtime message')
   })
 
-  it.each(['sign-in', 'seamless'] as const)('%s mode: no request or socket ever carries an expired token, cycle after cycle', async (mode) => {
-    // Tokens that live 6 s (5 s counted conservatively): refreshed every 1.25 to 2.5 s, well before they expire.
-    lifetime = 6
-    manager.stop()
-    manager = createTokenManager({
-      crossTab: false,
-      refreshMargin: 3_000,
-      fetchToken: async () => {
-        const token = courierJwt({ lifetime })
-        issued.push(token)
-        return token
-      },
-    })
-    await signedIn(mode)
-    // Keep the Inbox busy the whole time, as a user would.
-    let busy = true
-    const poll = (async () => {
-      while (busy) {
-        await CourierInboxDatastore.shared.loadUnreadCountsForTabs(['all_messages']).catch(() => {})
-        await new Promise((resolve) => setTimeout(resolve, 200))
-      }
-    })()
-    await until(() => issued.length >= 6 && socketWith(issued[5]!), 'five refreshes', 20_000)
-    busy = false
-    await poll
-    expect(stub.graphql.filter((call) => call.operation === 'GetUnreadCounts').length).toBeGreaterThan(20)
-    expect(stub.graphql.filter((call) => call.status !== 200)).toEqual([])
-    expect(stub.sockets.every((call) => issued.includes(call.token!))).toBe(true)
-    expect(stub.sockets.map((call) => call.socket.readyState === 1)).toContain(true)
-    expect(shows('Welcome aboard')).toBe(true)
-  })
+  it.each(['sign-in', 'seamless'] as const)(
+    '%s mode: no request or socket ever carries an expired token, cycle after cycle',
+    async (mode) => {
+      // Tokens that live 6 s (5 s counted conservatively): refreshed every 1.25 to 2.5 s, well before they expire.
+      lifetime = 6
+      manager.stop()
+      manager = createTokenManager({
+        crossTab: false,
+        refreshMargin: 3_000,
+        fetchToken: async () => {
+          const token = courierJwt({ lifetime })
+          issued.push(token)
+          return token
+        },
+      })
+      await signedIn(mode)
+      // Keep the Inbox busy the whole time, as a user would.
+      let busy = true
+      const poll = (async () => {
+        while (busy) {
+          await CourierInboxDatastore.shared.loadUnreadCountsForTabs(['all_messages']).catch(() => {})
+          await new Promise((resolve) => setTimeout(resolve, 200))
+        }
+      })()
+      await until(() => issued.length >= 6 && socketWith(issued[5]!), 'five refreshes', 20_000)
+      busy = false
+      await poll
+      expect(stub.graphql.filter((call) => call.operation === 'GetUnreadCounts').length).toBeGreaterThan(20)
+      expect(stub.graphql.filter((call) => call.status !== 200)).toEqual([])
+      expect(stub.sockets.every((call) => issued.includes(call.token!))).toBe(true)
+      expect(stub.sockets.map((call) => call.socket.readyState === 1)).toContain(true)
+      expect(shows('Welcome aboard')).toBe(true)
+    },
+  )
 
   it('asks the manager for one new token when the Inbox datastore sees a 401', async () => {
     await signedIn('sign-in')

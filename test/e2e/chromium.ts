@@ -5,7 +5,14 @@ import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
 export const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -85,7 +92,10 @@ export async function launchFreezableChromium(): Promise<FreezableChromium> {
       context,
       async newPage(url) {
         // A window of its own: a background tab would be hidden, its timers throttled to one wake-up a second.
-        const [page] = await Promise.all([context.waitForEvent('page'), session.send('Target.createTarget', { url: 'about:blank', newWindow: true })])
+        const [page] = await Promise.all([
+          context.waitForEvent('page'),
+          session.send('Target.createTarget', { url: 'about:blank', newWindow: true }),
+        ])
         await page.goto(url)
         return page
       },

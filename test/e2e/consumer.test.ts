@@ -15,7 +15,16 @@ const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { 
 // At the versions of our devDependencies, which `npm ci` left in the npm cache. The two UI packages are for the
 // README snippets that import them: stand-ins would make their type check prove nothing.
 const peers = ['@trycourier/courier-js', 'react', 'react-dom']
-const tools = ['vitest', 'happy-dom', 'jsdom', 'typescript', '@types/react', '@types/node', '@trycourier/courier-ui-inbox', '@trycourier/courier-react']
+const tools = [
+  'vitest',
+  'happy-dom',
+  'jsdom',
+  'typescript',
+  '@types/react',
+  '@types/node',
+  '@trycourier/courier-ui-inbox',
+  '@trycourier/courier-react',
+]
 
 // The children are runs of their own, not part of this one: no vitest variables, no colours in their output.
 const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' }
@@ -43,7 +52,8 @@ function succeeded({ code, stdout, output }: Result, what: string): string {
 function versions(names: string[]): Record<string, string> {
   return Object.fromEntries(
     names.map((name) => {
-      if (!pkg.devDependencies[name]) throw new Error(`${name} is not in package.json's devDependencies: the consumer project installs it at that version`)
+      if (!pkg.devDependencies[name])
+        throw new Error(`${name} is not in package.json's devDependencies: the consumer project installs it at that version`)
       return [name, pkg.devDependencies[name]]
     }),
   )
@@ -100,7 +110,10 @@ describe.each(Object.keys(entries))('%s, installed', (entry) => {
     ['Node ESM', `import(${specifier})`, ['--input-type=module', '-e', `const m = await import(${specifier}); ${print}`]],
     ['CommonJS', `require(${specifier})`, ['--input-type=commonjs', '-e', `const m = require(${specifier}); ${print}`]],
   ])('loads in %s: %s', async (_, call, args) => {
-    const types = JSON.parse(succeeded(await run(process.execPath, args), `${call} failed in the consumer project`)) as Record<string, string>
+    const types = JSON.parse(succeeded(await run(process.execPath, args), `${call} failed in the consumer project`)) as Record<
+      string,
+      string
+    >
     expect(types).toMatchObject(Object.fromEntries(entries[entry]!.map((name) => [name, 'function'])))
   })
 })
@@ -117,8 +130,12 @@ it("passes the consumer's own vitest: a manager connected to Courier starts, wit
   const result = await run('npx', ['--no', '--', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`])
   succeeded(result, "the consumer's tests failed")
   // Every file ran every test: a file vitest skipped would pass quietly.
-  const { testResults } = JSON.parse(await readFile(report, 'utf8')) as { testResults: { name: string; assertionResults: { status: string }[] }[] }
-  const passed = Object.fromEntries(testResults.map(({ name, assertionResults }) => [basename(name), assertionResults.filter((test) => test.status === 'passed').length]))
+  const { testResults } = JSON.parse(await readFile(report, 'utf8')) as {
+    testResults: { name: string; assertionResults: { status: string }[] }[]
+  }
+  const passed = Object.fromEntries(
+    testResults.map(({ name, assertionResults }) => [basename(name), assertionResults.filter((test) => test.status === 'passed').length]),
+  )
   expect(passed, result.output).toEqual({ 'happy-dom.spec.ts': 3, 'jsdom.spec.ts': 3 })
 }, 120_000)
 
@@ -157,7 +174,10 @@ declare const app: {
 
 // Blocks not compiled, each found by a piece of its code; an entry that matches no block fails (the docs changed).
 const NOT_COMPILED: { code: string; why: string }[] = [
-  { code: "{ inbox: ['inbox:read:messages', 'inbox:write:events'], preferences:", why: 'the value of SCOPES, shown as data: an object literal, not a module' },
+  {
+    code: "{ inbox: ['inbox:read:messages', 'inbox:write:events'], preferences:",
+    why: 'the value of SCOPES, shown as data: an object literal, not a module',
+  },
   {
     code: '<CourierProvider userId={user.id} authorization={useCourierAuthorization(tokens)}>',
     why: "@trycourier/react-provider 7 (legacy, a dependency tree of its own) is not installed; and under exactOptionalPropertyTypes its `authorization?: string` refuses the hook's `string | undefined`, as the README says below the block",
@@ -195,7 +215,10 @@ async function readmeSnippets(): Promise<Snippet[]> {
   }
   for (const { code } of NOT_COMPILED) {
     const matches = blocks.filter((block) => block.code.includes(code)).length
-    if (matches !== 1) expect.fail(`NOT_COMPILED entry ${JSON.stringify(code)} matches ${matches} blocks of README.md and docs/*.md, not 1: update or remove it`)
+    if (matches !== 1)
+      expect.fail(
+        `NOT_COMPILED entry ${JSON.stringify(code)} matches ${matches} blocks of README.md and docs/*.md, not 1: update or remove it`,
+      )
   }
   // readme/README-line-40.ts, readme/docs-troubleshooting-line-12.ts: the tsconfigs compile all of readme/.
   return blocks
@@ -221,33 +244,46 @@ describe('the README snippets, type-checked against the installed package', () =
 
   it('show the main API', () => {
     const code = snippets.map((snippet) => snippet.code).join('\n')
-    expect(COVERED.filter((name) => !code.includes(`${name}(`)), 'API the README (and docs/) snippets no longer call').toEqual([])
+    expect(
+      COVERED.filter((name) => !code.includes(`${name}(`)),
+      'API the README (and docs/) snippets no longer call',
+    ).toEqual([])
   })
 
   // test/consumer/tsconfig.*.json; concurrent, as they share nothing.
-  it.concurrent.each(['bundler', 'node16'])('compile with moduleResolution %s, strict and exactOptionalPropertyTypes', async (resolution) => {
-    const { code, stdout, stderr } = await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', `tsconfig.${resolution}.json`, '--pretty', 'false'])
-    if (code === 0) return
-    // Each error at its place in README.md or its docs/ page, in document order; a name nobody declared is said so, with what to do.
-    const undeclared = new Set<string>()
-    const order = snippets.map((snippet) => snippet.file)
-    const errors = `${stdout}${stderr}`
-      .trim()
-      .split(/\n(?=\S)/)
-      .map((error) => {
-        const [, file, line, column, text] = /^(readme\/[^(]+)\((\d+),(\d+)\): error (.*)$/s.exec(error) ?? []
-        const snippet = snippets.find((candidate) => candidate.file === file)
-        if (!snippet || !text) return { block: Infinity, at: Infinity, error }
-        const name = /^TS\d+: Cannot find (?:name|namespace) '([^']+)'/.exec(text)?.[1]
-        if (name) undeclared.add(name)
-        const at = snippet.fence + Number(line)
-        return { block: order.indexOf(snippet.file), at, error: `${snippet.document}:${at}:${column} ${text}` }
-      })
-      .sort((a, b) => a.block - b.block || a.at - b.at)
-      .map(({ error }) => error)
-    const hint = undeclared.size
-      ? `README snippets use ${[...undeclared].join(', ')}, declared nowhere: add to PRELUDE in test/e2e/consumer.test.ts (as an app has it), or to NOT_COMPILED with the reason.\n`
-      : ''
-    expect.fail(`${hint}tsc -p tsconfig.${resolution}.json failed on the README's TypeScript:\n${errors.join('\n')}`)
-  }, 120_000)
+  it.concurrent.each(['bundler', 'node16'])(
+    'compile with moduleResolution %s, strict and exactOptionalPropertyTypes',
+    async (resolution) => {
+      const { code, stdout, stderr } = await run(process.execPath, [
+        'node_modules/typescript/bin/tsc',
+        '-p',
+        `tsconfig.${resolution}.json`,
+        '--pretty',
+        'false',
+      ])
+      if (code === 0) return
+      // Each error at its place in README.md or its docs/ page, in document order; a name nobody declared is said so, with what to do.
+      const undeclared = new Set<string>()
+      const order = snippets.map((snippet) => snippet.file)
+      const errors = `${stdout}${stderr}`
+        .trim()
+        .split(/\n(?=\S)/)
+        .map((error) => {
+          const [, file, line, column, text] = /^(readme\/[^(]+)\((\d+),(\d+)\): error (.*)$/s.exec(error) ?? []
+          const snippet = snippets.find((candidate) => candidate.file === file)
+          if (!snippet || !text) return { block: Infinity, at: Infinity, error }
+          const name = /^TS\d+: Cannot find (?:name|namespace) '([^']+)'/.exec(text)?.[1]
+          if (name) undeclared.add(name)
+          const at = snippet.fence + Number(line)
+          return { block: order.indexOf(snippet.file), at, error: `${snippet.document}:${at}:${column} ${text}` }
+        })
+        .sort((a, b) => a.block - b.block || a.at - b.at)
+        .map(({ error }) => error)
+      const hint = undeclared.size
+        ? `README snippets use ${[...undeclared].join(', ')}, declared nowhere: add to PRELUDE in test/e2e/consumer.test.ts (as an app has it), or to NOT_COMPILED with the reason.\n`
+        : ''
+      expect.fail(`${hint}tsc -p tsconfig.${resolution}.json failed on the README's TypeScript:\n${errors.join('\n')}`)
+    },
+    120_000,
+  )
 })

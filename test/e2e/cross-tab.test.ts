@@ -32,7 +32,11 @@ let runs = 0
 
 // The page's `protocol` is the scenarios module; window globals are reached through this.
 type Protocol = typeof import('../helpers/tab-protocol-scenarios')
-declare const window: { protocol: Protocol; host: ReturnType<Protocol['tabHost']>; remoteTab(args: [string, ...unknown[]]): Promise<unknown> }
+declare const window: {
+  protocol: Protocol
+  host: ReturnType<Protocol['tabHost']>
+  remoteTab(args: [string, ...unknown[]]): Promise<unknown>
+}
 
 const load = async (target: Page) => {
   await target.goto(url)
@@ -41,7 +45,11 @@ const load = async (target: Page) => {
 
 beforeAll(async () => {
   const { outputFiles } = await build({
-    stdin: { contents: "import * as protocol from './test/helpers/tab-protocol-scenarios'\nglobalThis.protocol = protocol", resolveDir: root, loader: 'ts' },
+    stdin: {
+      contents: "import * as protocol from './test/helpers/tab-protocol-scenarios'\nglobalThis.protocol = protocol",
+      resolveDir: root,
+      loader: 'ts',
+    },
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -78,7 +86,10 @@ afterAll(async () => {
 /** In one page, or with every second tab in the other page. */
 const runIn = (where: 'one page' | 'two pages', name: ScenarioName) =>
   where === 'one page'
-    ? page.evaluate(([name, id]) => window.protocol.runScenario(name, window.protocol.browserEnvironment({ id })), [name, `${where} ${++runs}`] as const)
+    ? page.evaluate(([name, id]) => window.protocol.runScenario(name, window.protocol.browserEnvironment({ id })), [
+        name,
+        `${where} ${++runs}`,
+      ] as const)
     : here.evaluate(
         ([name, id]) => window.protocol.runScenario(name, window.protocol.browserEnvironment({ id, remote: window.remoteTab })),
         [name, `${where} ${++runs}`] as const,

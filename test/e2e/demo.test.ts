@@ -118,11 +118,13 @@ describe('the demo in Chromium', () => {
     await page.evaluate(() => (window as any).demo.setMode('html'))
     await page.click('#refresh')
     await page.waitForFunction(() => (window as any).demo.events.some((e: DemoEvent) => e.type === 'error'))
-    expect(await page.evaluate(async () => (await (window as any).demo.manager.refresh().catch((e: Error) => e.message)) as string)).toMatch(
-      /\/api\/generate-courier-jwt sent text\/html, not a JWT \(a missing route\?\)/,
-    )
+    expect(
+      await page.evaluate(async () => (await (window as any).demo.manager.refresh().catch((e: Error) => e.message)) as string),
+    ).toMatch(/\/api\/generate-courier-jwt sent text\/html, not a JWT \(a missing route\?\)/)
     // The timeline names the code and says what it means.
-    expect((await events()).find((e) => e.type === 'error')!.text).toMatch(/^invalid-response: \/api\/generate-courier-jwt sent text\/html, not a JWT \(a missing route\?\)\. Retry in \d+\.\d s\.$/)
+    expect((await events()).find((e) => e.type === 'error')!.text).toMatch(
+      /^invalid-response: \/api\/generate-courier-jwt sent text\/html, not a JWT \(a missing route\?\)\. Retry in \d+\.\d s\.$/,
+    )
     await page.context().close()
   })
 })
@@ -142,7 +144,11 @@ describe('the demo server', () => {
   it.each([
     ['a malformed percent-encoding', 'GET /% HTTP/1.1\r\nHost: x\r\n\r\n', '400'],
     ['a malformed percent-encoding in a library path', 'GET /dist/%E0%A4%A HTTP/1.1\r\nHost: x\r\n\r\n', '400'],
-    ['a method the Request constructor refuses on the token endpoint', 'TRACE /api/generate-courier-jwt HTTP/1.1\r\nHost: x\r\n\r\n', '500'],
+    [
+      'a method the Request constructor refuses on the token endpoint',
+      'TRACE /api/generate-courier-jwt HTTP/1.1\r\nHost: x\r\n\r\n',
+      '500',
+    ],
   ])('answers %s and keeps serving', async (_, raw, status) => {
     vi.spyOn(console, 'error').mockImplementation(() => {})
     expect(await statusLine(demo.url, raw)).toBe(`HTTP/1.1 ${status} ${status === '400' ? 'Bad Request' : 'Internal Server Error'}`)
@@ -196,8 +202,11 @@ describe('the demo server', () => {
   it('says which port is in use when run from the command line, and exits 1', async () => {
     const { port } = new URL(demo.url)
     const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) =>
-      execFile(process.execPath, ['examples/demo/server.mjs'], { env: { PATH: process.env.PATH ?? '', PORT: port }, timeout: 10_000 }, (error, _stdout, stderr) =>
-        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stderr }),
+      execFile(
+        process.execPath,
+        ['examples/demo/server.mjs'],
+        { env: { PATH: process.env.PATH ?? '', PORT: port }, timeout: 10_000 },
+        (error, _stdout, stderr) => resolve({ code: typeof error?.code === 'number' ? error.code : 0, stderr }),
       ),
     )
     expect(code).toBe(1)
@@ -209,19 +218,30 @@ describe('the demo with Courier (COURIER_API_KEY)', () => {
   it('issues tokens through Courier and keeps the real <courier-inbox> signed in across refreshes', async () => {
     const stub = await startCourierStub()
     stub.messages.push({ messageId: 'm1', title: 'Hello from Courier', created: new Date().toISOString() })
-    const withCourier = await startDemo({ lifetime: '10s', courier: { apiKey: STUB_API_KEY, baseUrl: stub.baseUrl, apiUrls: stub.apiUrls } })
+    const withCourier = await startDemo({
+      lifetime: '10s',
+      courier: { apiKey: STUB_API_KEY, baseUrl: stub.baseUrl, apiUrls: stub.apiUrls },
+    })
     const context = await browser.newContext()
     try {
       const page = await context.newPage()
       const errors: string[] = []
       page.on('pageerror', (error) => errors.push(error.message))
       await page.goto(withCourier.url)
-      await page.waitForFunction(() => document.querySelector('courier-inbox')?.textContent?.includes('Hello from Courier'), null, { timeout: 10_000 })
+      await page.waitForFunction(() => document.querySelector('courier-inbox')?.textContent?.includes('Hello from Courier'), null, {
+        timeout: 10_000,
+      })
       // Through the app's backend, with the server's key; the browser never saw it.
-      expect(stub.issued[0]).toEqual({ apiKey: STUB_API_KEY, scope: 'user_id:demo-user inbox:read:messages inbox:write:events', expires_in: '10s' })
+      expect(stub.issued[0]).toEqual({
+        apiKey: STUB_API_KEY,
+        scope: 'user_id:demo-user inbox:read:messages inbox:write:events',
+        expires_in: '10s',
+      })
       expect(await page.content()).not.toContain(STUB_API_KEY)
       // A refresh later: the socket reconnected with the new token, and nothing carried an expired one.
-      await page.waitForFunction(() => (window as any).demo.events.filter((e: DemoEvent) => e.type === 'token').length >= 2, null, { timeout: 10_000 })
+      await page.waitForFunction(() => (window as any).demo.events.filter((e: DemoEvent) => e.type === 'token').length >= 2, null, {
+        timeout: 10_000,
+      })
       const second = await page.evaluate(() => (window as any).demo.manager.current.token as string)
       await expect.poll(() => stub.subscribed().map((call) => call.token), { timeout: 5_000 }).toEqual([second])
       expect(stub.graphql.filter((call) => call.status !== 200)).toEqual([])
@@ -248,9 +268,20 @@ describe('the demo with the local Courier (no COURIER_API_KEY)', () => {
       page.on('pageerror', (error) => errors.push(error.message))
       await page.goto(local.url)
       const tokens = () => page.evaluate(() => (window as any).demo.events.filter((e: DemoEvent) => e.type === 'token').length as number)
-      await page.waitForFunction(() => (window as any).demo.events.filter((e: DemoEvent) => e.type === 'token').length >= 6, null, { timeout: 30_000 })
+      await page.waitForFunction(() => (window as any).demo.events.filter((e: DemoEvent) => e.type === 'token').length >= 6, null, {
+        timeout: 30_000,
+      })
       const naive = page.frameLocator('#naive')
-      await expect.poll(() => page.frames().find((frame) => frame.url().endsWith('/naive.html'))?.evaluate(() => (window as any).naive?.dead), { timeout: 10_000 }).toBe(true)
+      await expect
+        .poll(
+          () =>
+            page
+              .frames()
+              .find((frame) => frame.url().endsWith('/naive.html'))
+              ?.evaluate(() => (window as any).naive?.dead),
+          { timeout: 10_000 },
+        )
+        .toBe(true)
 
       // Sent after five refreshes and after the naive token died: the managed Inbox shows it within 2 s.
       await page.click('#send')
@@ -268,7 +299,9 @@ describe('the demo with the local Courier (no COURIER_API_KEY)', () => {
       const current = await page.evaluate(() => (window as any).demo.manager.current.token as string)
       expect(local.local!.connections().map((connection) => connection.token)).toContain(current)
       expect(await tokens()).toBeGreaterThanOrEqual(6)
-      expect((await page.evaluate(() => (window as any).demo.events as DemoEvent[])).filter((e) => ['error', 'expired'].includes(e.type))).toEqual([])
+      expect(
+        (await page.evaluate(() => (window as any).demo.events as DemoEvent[])).filter((e) => ['error', 'expired'].includes(e.type)),
+      ).toEqual([])
       expect(errors).toEqual([])
       mkdirSync('test-results', { recursive: true })
       await page.screenshot({ path: 'test-results/demo-local-courier.png', fullPage: true })

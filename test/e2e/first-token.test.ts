@@ -25,15 +25,23 @@ const beside = ({ name, peer }: OriginFigures) =>
 describe('the first token in Chromium', () => {
   // Milliseconds on a shared machine: a burst of another tenant's work can move a median past the budget.
   // A failed measurement is taken again, from scratch, at most twice; a real regression fails all three.
-  it.each(['secure origin', 'plain-http origin'] as const)('costs a lone tab on a %s at most 10 ms more than crossTab: false', { retry: 2, timeout: 180_000 }, async (name) => {
-    const [measured] = (await measureFirstToken({ loads: LOADS, sources: ['fetchToken'], origins: [name] })).origins as [OriginFigures]
-    const { default: shared, crossTabOff, extra }: LoneFigures = measured.lone.fetchToken!
-    // Each lone tab asked for a token once: no peer answered it, and it asked no more.
-    expect(shared.requests, `${name}: token requests per lone tab, default options`).toEqual(Array(LOADS).fill(1))
-    expect(crossTabOff.requests, `${name}: token requests per lone tab, crossTab: false`).toEqual(Array(LOADS).fill(1))
-    expect(extra, lone(measured)).toBeLessThanOrEqual(BUDGET_MS)
-    // A tab opened beside one holding a token takes that token, with no request of its own, where Web Locks
-    // say a peer is there. Without them it asks its peers and the backend at once (README, Tabs): not checked.
-    if (measured.locks) expect({ adopted: measured.peer.adopted, requests: sum(measured.peer.requests) }, beside(measured)).toEqual({ adopted: LOADS, requests: 0 })
-  })
+  it.each(['secure origin', 'plain-http origin'] as const)(
+    'costs a lone tab on a %s at most 10 ms more than crossTab: false',
+    { retry: 2, timeout: 180_000 },
+    async (name) => {
+      const [measured] = (await measureFirstToken({ loads: LOADS, sources: ['fetchToken'], origins: [name] })).origins as [OriginFigures]
+      const { default: shared, crossTabOff, extra }: LoneFigures = measured.lone.fetchToken!
+      // Each lone tab asked for a token once: no peer answered it, and it asked no more.
+      expect(shared.requests, `${name}: token requests per lone tab, default options`).toEqual(Array(LOADS).fill(1))
+      expect(crossTabOff.requests, `${name}: token requests per lone tab, crossTab: false`).toEqual(Array(LOADS).fill(1))
+      expect(extra, lone(measured)).toBeLessThanOrEqual(BUDGET_MS)
+      // A tab opened beside one holding a token takes that token, with no request of its own, where Web Locks
+      // say a peer is there. Without them it asks its peers and the backend at once (README, Tabs): not checked.
+      if (measured.locks)
+        expect({ adopted: measured.peer.adopted, requests: sum(measured.peer.requests) }, beside(measured)).toEqual({
+          adopted: LOADS,
+          requests: 0,
+        })
+    },
+  )
 })

@@ -57,8 +57,10 @@ describe.each([
 
   // What the README promises Node users: a started manager never keeps the process alive, with its channel
   // open or not; the process exits with the manager still running. A child process: this one's resources are vitest's.
-  it.each([{ crossTab: true }, { crossTab: false }])('under Node with crossTab: $crossTab, never keeps the process alive', async ({ crossTab }) => {
-    const script = `
+  it.each([{ crossTab: true }, { crossTab: false }])(
+    'under Node with crossTab: $crossTab, never keeps the process alive',
+    async ({ crossTab }) => {
+      const script = `
       const refs = () => process.getActiveResourcesInfo().filter((kind) => kind === 'MessagePort' || kind === 'Timeout')
       ;(${format === 'ESM'} ? import('./dist/index.js') : Promise.resolve(require('./dist/index.cjs'))).then(async ({ createTokenManager }) => {
         const manager = createTokenManager({ url: '${url}', crossTab: ${crossTab}, request: { headers: { authorization: 'Bearer session' } } })
@@ -66,9 +68,10 @@ describe.each([
         await manager.start()
         process.on('exit', () => console.log(JSON.stringify({ status: manager.status, refs: refs() })))
       })`
-    const { stdout } = await run(process.execPath, ['-e', script], { timeout: 10_000 })
-    expect(JSON.parse(stdout)).toEqual({ status: 'ready', refs: [] })
-  })
+      const { stdout } = await run(process.execPath, ['-e', script], { timeout: 10_000 })
+      expect(JSON.parse(stdout)).toEqual({ status: 'ready', refs: [] })
+    },
+  )
 
   it('says an HTML page reached through a real redirect may be a sign-in page', async () => {
     const { createTokenManager, isTokenManagerError } = await load()
@@ -109,16 +112,19 @@ describe('the adapter entries', () => {
   it.each([
     ['ESM', ['--input-type=module'], "import courierJs from '@trycourier/courier-js'", 'await import', 'courier.js'],
     ['CommonJS', [], "const courierJs = require('@trycourier/courier-js')", 'require', 'courier.cjs'],
-  ])('courier-token-manager/courier loads under Node as %s, and signs in the Courier.shared the app imports', async (_format, flags, app, load, file) => {
-    const script = `${app}
+  ])(
+    'courier-token-manager/courier loads under Node as %s, and signs in the Courier.shared the app imports',
+    async (_format, flags, app, load, file) => {
+      const script = `${app}
       const { connectCourier } = ${load}(${JSON.stringify(fileURLToPath(new URL(`../../dist/${file}`, import.meta.url)))})
       const listeners = []
       connectCourier({ on: (event, listener) => (event === 'token' && listeners.push(listener), () => {}), current: undefined })
       for (const listener of listeners) listener({ token: 'a.b.c', userId: 'carol' })
       console.log(typeof connectCourier, courierJs.Courier.shared.client?.options.userId)`
-    const { stdout } = await run(process.execPath, [...flags, '-e', script])
-    expect(stdout.trim()).toBe('function carol')
-  })
+      const { stdout } = await run(process.execPath, [...flags, '-e', script])
+      expect(stdout.trim()).toBe('function carol')
+    },
+  )
 
   it('keeps the server entry out of the browser entries, and Node built-ins out of the server entry (edge runtimes)', async () => {
     const { readFile } = await import('node:fs/promises')

@@ -31,7 +31,12 @@ it(`never sends Courier an expired token: 3 tabs, 2-second tokens, a flapping ba
           setInterval(() => CourierInboxDatastore.shared.loadUnreadCountsForTabs(['all_messages']).catch(() => {}), 250)`,
       })
       // When each tab said it would try again, to bound its recovery by what it announced.
-      await page.evaluate(() => (window as any).demo.manager.on('error', ({ retryInMs }: { retryInMs?: number }) => ((window as any).retryAt = Date.now() + (retryInMs ?? 0))))
+      await page.evaluate(() =>
+        (window as any).demo.manager.on(
+          'error',
+          ({ retryInMs }: { retryInMs?: number }) => ((window as any).retryAt = Date.now() + (retryInMs ?? 0)),
+        ),
+      )
       pages.push(page)
     }
     const [cookie] = await context.cookies()
@@ -47,12 +52,24 @@ it(`never sends Courier an expired token: 3 tabs, 2-second tokens, a flapping ba
     session.mode = 'ok'
     // Every tab is back on a valid token once the backend is up: at its announced retry at the
     // latest, plus one request (the timeout, 10 s) and a little slack.
-    const retryAt = Math.max(Date.now(), ...(await Promise.all(pages.map((page) => page.evaluate(() => ((window as any).retryAt ?? 0) as number)))))
+    const retryAt = Math.max(
+      Date.now(),
+      ...(await Promise.all(pages.map((page) => page.evaluate(() => ((window as any).retryAt ?? 0) as number)))),
+    )
     const recovery = retryAt - Date.now() + 12_000
-    for (const page of pages) await page.waitForFunction(() => (window as any).demo.manager.current?.expiresAt > Date.now(), null, { timeout: recovery })
+    for (const page of pages)
+      await page.waitForFunction(() => (window as any).demo.manager.current?.expiresAt > Date.now(), null, { timeout: recovery })
 
-    const tokens = await Promise.all(pages.map((page) => page.evaluate(() => (window as any).demo.events.filter((e: { type: string }) => e.type === 'token').length as number)))
-    const expired = await Promise.all(pages.map((page) => page.evaluate(() => (window as any).demo.events.filter((e: { type: string }) => e.type === 'expired').length as number)))
+    const tokens = await Promise.all(
+      pages.map((page) =>
+        page.evaluate(() => (window as any).demo.events.filter((e: { type: string }) => e.type === 'token').length as number),
+      ),
+    )
+    const expired = await Promise.all(
+      pages.map((page) =>
+        page.evaluate(() => (window as any).demo.events.filter((e: { type: string }) => e.type === 'expired').length as number),
+      ),
+    )
     const refused = stub.graphql.filter((call) => call.status !== 200)
     console.info(
       [

@@ -57,7 +57,8 @@ const status = (page: Page) => page.evaluate(() => (window as any).demo.manager.
 
 /** The name of the demo manager's channel and Web Lock: `courier-token-manager v<protocol version> <url>`. */
 const STREAM = `courier-token-manager v${PROTOCOL_VERSION} /api/generate-courier-jwt`
-const lockHeld = (page: Page) => page.evaluate((name) => navigator.locks.query().then(({ held }) => !!held?.some((lock) => lock.name === name)), STREAM)
+const lockHeld = (page: Page) =>
+  page.evaluate((name) => navigator.locks.query().then(({ held }) => !!held?.some((lock) => lock.name === name)), STREAM)
 
 /** Polls `condition` every 100 ms until it holds; fails after `ms`. */
 async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string) {
@@ -74,7 +75,10 @@ async function until(condition: () => boolean | Promise<boolean>, ms: number, wh
  */
 async function installManager(page: Page, options: Record<string, unknown>) {
   // An inline module: a dynamic import() in the test's code would be rewritten by Vite before it reaches the page.
-  await page.addScriptTag({ type: 'module', content: "import { createTokenManager } from '/dist/index.js'; window.createTokenManager = createTokenManager" })
+  await page.addScriptTag({
+    type: 'module',
+    content: "import { createTokenManager } from '/dist/index.js'; window.createTokenManager = createTokenManager",
+  })
   await page.waitForFunction(() => typeof (window as any).createTokenManager === 'function')
   await page.evaluate(async (options) => {
     const { demo, createTokenManager } = window as any
@@ -110,7 +114,11 @@ function buildAtCommit(commit: string): string {
   try {
     execSync(`git archive ${commit} src | tar -x -C ${JSON.stringify(dir)}`)
     const result = buildSync({
-      stdin: { contents: "import { createTokenManager } from './src/index.ts'\nwindow.createOldTokenManager = createTokenManager", resolveDir: dir, loader: 'ts' },
+      stdin: {
+        contents: "import { createTokenManager } from './src/index.ts'\nwindow.createOldTokenManager = createTokenManager",
+        resolveDir: dir,
+        loader: 'ts',
+      },
       bundle: true,
       format: 'esm',
       target: 'es2022',
@@ -169,7 +177,11 @@ describe('tabs in Chromium', () => {
     await setMode(others[0]!, 'ok')
     await leader!.close()
     // The others get a fresh token well before the old one expires.
-    await Promise.all(others.map((page) => page.waitForFunction((old) => (window as any).demo.manager.current?.expiresAt > old, Math.max(...before), { timeout: 4_000 })))
+    await Promise.all(
+      others.map((page) =>
+        page.waitForFunction((old) => (window as any).demo.manager.current?.expiresAt > old, Math.max(...before), { timeout: 4_000 }),
+      ),
+    )
     for (const page of others) expect((await events(page)).filter((event) => event.type === 'expired')).toEqual([])
     expect(session.requests).toBeLessThanOrEqual(4)
     await context.close()
@@ -183,7 +195,9 @@ describe('tabs in Chromium', () => {
     // Offline: nothing is sent, the tokens run out.
     expect(session.requests).toBe(sent)
     await context.setOffline(false)
-    await Promise.all(pages.map((page) => page.waitForFunction(() => (window as any).demo.manager.status === 'ready', null, { timeout: 3_000 })))
+    await Promise.all(
+      pages.map((page) => page.waitForFunction(() => (window as any).demo.manager.status === 'ready', null, { timeout: 3_000 })),
+    )
     expect(session.requests - sent).toBeLessThanOrEqual(2)
 
     await setMode(pages[0]!, 'fail')
@@ -194,7 +208,9 @@ describe('tabs in Chromium', () => {
     expect(failing).toBeGreaterThanOrEqual(1)
     expect(failing).toBeLessThanOrEqual(9)
     await setMode(pages[0]!, 'ok')
-    await Promise.all(pages.map((page) => page.waitForFunction(() => (window as any).demo.manager.status === 'ready', null, { timeout: 20_000 })))
+    await Promise.all(
+      pages.map((page) => page.waitForFunction(() => (window as any).demo.manager.status === 'ready', null, { timeout: 20_000 })),
+    )
     await context.close()
   })
 
@@ -248,7 +264,11 @@ describe('tabs in Chromium', () => {
       await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: true })
       const resumedAt = Date.now()
       // The old token expired during the freeze (the server issues a new one: its clock moved too).
-      await page.waitForFunction((old) => (window as any).demo.manager.current && (window as any).demo.manager.current.token !== old, first, { timeout: 3_000 })
+      await page.waitForFunction(
+        (old) => (window as any).demo.manager.current && (window as any).demo.manager.current.token !== old,
+        first,
+        { timeout: 3_000 },
+      )
       expect(Date.now() - resumedAt).toBeLessThan(2_000)
       expect((await events(page)).some((event) => event.type === 'expired')).toBe(true)
     } finally {
@@ -261,7 +281,9 @@ describe('tabs in Chromium', () => {
     await setMode(pages[0]!, 'unauthorized')
     const sent = session.requests
     // The next refresh gets the 401: every tab drops its token and stops.
-    await Promise.all(pages.map((page) => page.waitForFunction(() => (window as any).demo.manager.status === 'unauthenticated', null, { timeout: 10_000 })))
+    await Promise.all(
+      pages.map((page) => page.waitForFunction(() => (window as any).demo.manager.status === 'unauthenticated', null, { timeout: 10_000 })),
+    )
     const signedOut = session.requests - sent
     const states = await Promise.all(
       pages.map((page) =>
@@ -343,23 +365,34 @@ describe('tabs in Chromium', () => {
 
       // The others refresh on schedule, wait for the lock twice, then fetch without it: before their token expires.
       await Promise.all(
-        others.map((page) => page.waitForFunction((old) => (window as any).demo.manager.current?.expiresAt > old, old.expiresAt, { timeout: old.expiresAt - Date.now() + 2_000 })),
+        others.map((page) =>
+          page.waitForFunction((old) => (window as any).demo.manager.current?.expiresAt > old, old.expiresAt, {
+            timeout: old.expiresAt - Date.now() + 2_000,
+          }),
+        ),
       )
       const bypassed = session.requests - sent - 1
       const [firstAsk] = await others[0].evaluate(() => (window as any).asks as number[])
       const adoptedAt = (await events(others[0])).find((event) => event.type === 'token' && event.at > frozenAt)!.at
-      console.info(`frozen tab: the others fetched ${adoptedAt - firstAsk!} ms after their refresh began and ${old.expiresAt - adoptedAt} ms before expiry, ${bypassed} request(s)`)
+      console.info(
+        `frozen tab: the others fetched ${adoptedAt - firstAsk!} ms after their refresh began and ${old.expiresAt - adoptedAt} ms before expiry, ${bypassed} request(s)`,
+      )
       // The frozen tab still held the lock when the others went without it (it gives it back once their token reaches it).
       expect(await others[0].evaluate(() => (window as any).lockSeenAt as number)).toBeGreaterThanOrEqual(adoptedAt - 200)
       expect(adoptedAt - firstAsk!).toBeGreaterThanOrEqual(2 * 2 * TIMEOUT_MS)
       expect(bypassed).toBeGreaterThanOrEqual(1)
       expect(bypassed).toBeLessThanOrEqual(others.length)
-      for (const page of others) expect((await events(page)).filter((event) => event.type === 'expired' || event.type === 'error')).toEqual([])
+      for (const page of others)
+        expect((await events(page)).filter((event) => event.type === 'expired' || event.type === 'error')).toEqual([])
 
       // Resumed and shown again, as when the user returns to it: its request times out, the lock is free, and it holds a valid token.
       await cdp.send('Page.setWebLifecycleState', { state: 'active' })
       await cdp.send('Emulation.setFocusEmulationEnabled', { enabled: true })
-      await frozen.waitForFunction(() => (window as any).demo.manager.status === 'ready' && (window as any).demo.manager.current?.expiresAt > Date.now(), null, { timeout: 3_000 })
+      await frozen.waitForFunction(
+        () => (window as any).demo.manager.status === 'ready' && (window as any).demo.manager.current?.expiresAt > Date.now(),
+        null,
+        { timeout: 3_000 },
+      )
       await until(async () => !(await lockHeld(others[0])), 3_000, 'the frozen tab to release the lock')
       expect(session.requests - sent - 1).toBe(bypassed)
     } finally {
@@ -391,7 +424,8 @@ describe('tabs in Chromium', () => {
     await attacker.goto(`${demo.url}/not-a-page`)
 
     const now = Date.now()
-    const jwt = (iat: number, exp: number) => makeJwt({ scope: 'user_id:demo-user inbox:read:messages inbox:write:events', iat, exp, jti: `forged-${iat}-${exp}` })
+    const jwt = (iat: number, exp: number) =>
+      makeJwt({ scope: 'user_id:demo-user inbox:read:messages inbox:write:events', iat, exp, jti: `forged-${iat}-${exp}` })
     const seconds = Math.floor(now / 1000)
     const dead = jwt(seconds - 7200, seconds - 3600) // expired an hour ago
     // One minute left, issued 30 minutes ago: alive, newer than the demo's 10-second tokens.
@@ -472,8 +506,12 @@ describe('tabs in Chromium', () => {
       })
     }
     const gaps = await watch([older, newer], 2 * LIFETIME_MS + 2_000)
-    const [oldNames, newNames] = await Promise.all([older, newer].map((page) => page.evaluate(() => (window as any).channelNames as string[])))
-    const [oldFetches, newFetches] = await Promise.all([older, newer].map((page) => page.evaluate(() => (window as any).fetches as string[])))
+    const [oldNames, newNames] = await Promise.all(
+      [older, newer].map((page) => page.evaluate(() => (window as any).channelNames as string[])),
+    )
+    const [oldFetches, newFetches] = await Promise.all(
+      [older, newer].map((page) => page.evaluate(() => (window as any).fetches as string[])),
+    )
     // Each build on its own channel (and locks): the old one on 0.1's unversioned name.
     expect(oldNames).toEqual(['courier-token-manager /api/generate-courier-jwt'])
     expect(newNames).toEqual([STREAM])
@@ -481,7 +519,8 @@ describe('tabs in Chromium', () => {
     expect(oldFetches!.filter((reason) => reason === 'scheduled').length).toBeGreaterThanOrEqual(2)
     expect(newFetches!.filter((reason) => reason === 'scheduled').length).toBeGreaterThanOrEqual(2)
     expect(gaps).toBe(0)
-    for (const page of [older, newer]) expect((await events(page)).filter((event) => event.type === 'expired' || event.type === 'error')).toEqual([])
+    for (const page of [older, newer])
+      expect((await events(page)).filter((event) => event.type === 'expired' || event.type === 'error')).toEqual([])
     await context.close()
   })
 })

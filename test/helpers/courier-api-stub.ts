@@ -71,7 +71,8 @@ export async function startCourierApiStub(): Promise<CourierApiStub> {
           record.responseBody = send(response, status, payload, headers)
         }
         if (scripted) return answer(scripted.status, scripted.body, scripted.headers)
-        if (request.method !== 'POST' || record.path !== '/auth/issue-token') return answer(404, { message: 'Not found', type: 'invalid_request_error' })
+        if (request.method !== 'POST' || record.path !== '/auth/issue-token')
+          return answer(404, { message: 'Not found', type: 'invalid_request_error' })
         const key = /^Bearer (.*)$/.exec(request.headers.authorization ?? '')?.[1]
         if (key !== STUB_API_KEY) {
           // Echoes the key it got, so tests can prove the client scrubs it from errors.

@@ -18,14 +18,28 @@ export function fakeCourier() {
     client: undefined as
       | undefined
       | {
-          options: { accessToken: string; jwt: string; userId: string; tenantId?: string | undefined; showLogs?: boolean | undefined; apiUrls?: CourierSignInProps['apiUrls'] }
+          options: {
+            accessToken: string
+            jwt: string
+            userId: string
+            tenantId?: string | undefined
+            showLogs?: boolean | undefined
+            apiUrls?: CourierSignInProps['apiUrls']
+          }
           inbox: { options: unknown; socket: { options: unknown; webSocket: FakeWebSocket | null; close(): void } }
         },
     signIn(props: CourierSignInProps) {
       calls.push(`signIn ${props.userId}`)
       signIns.push(props)
       // What courier-js keeps: the props (undefined ones are ignored by toEqual), the token as accessToken.
-      const options = { accessToken: props.jwt, jwt: props.jwt, userId: props.userId, tenantId: props.tenantId, showLogs: props.showLogs, apiUrls: props.apiUrls }
+      const options = {
+        accessToken: props.jwt,
+        jwt: props.jwt,
+        userId: props.userId,
+        tenantId: props.tenantId,
+        showLogs: props.showLogs,
+        apiUrls: props.apiUrls,
+      }
       const socket = {
         options,
         webSocket: null as FakeWebSocket | null,

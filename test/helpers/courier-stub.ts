@@ -73,7 +73,9 @@ export async function startCourierStub() {
   // they would print unlabelled into the run. They are kept here; a test takes those it expects, and
   // close() fails on any other.
   const browserErrors: string[] = []
-  const captured = vi.spyOn(browserConsole, 'error').mockImplementation((...args: unknown[]) => void browserErrors.push(args.map(String).join(' ')))
+  const captured = vi
+    .spyOn(browserConsole, 'error')
+    .mockImplementation((...args: unknown[]) => void browserErrors.push(args.map(String).join(' ')))
 
   const server = createServer((request, response) => {
     if (request.method === 'OPTIONS') return response.writeHead(204, CORS).end()
@@ -85,7 +87,14 @@ export async function startCourierStub() {
         const apiKey = bearer(request)
         issued.push({ apiKey, scope, expires_in })
         const iat = Math.floor(Date.now() / 1000)
-        const token = makeJwt({ scope, tenant_scope: 'published/production', tenant_id: 'stub', iat, exp: iat + Number.parseInt(expires_in, 10), jti: String(issued.length) })
+        const token = makeJwt({
+          scope,
+          tenant_scope: 'published/production',
+          tenant_id: 'stub',
+          iat,
+          exp: iat + Number.parseInt(expires_in, 10),
+          jti: String(issued.length),
+        })
         response.writeHead(apiKey === STUB_API_KEY ? 200 : 401, { 'content-type': 'application/json' })
         return response.end(JSON.stringify(apiKey === STUB_API_KEY ? { token } : { message: 'Unauthorized' }))
       }
@@ -93,13 +102,20 @@ export async function startCourierStub() {
       const operation = /(?:query|mutation)\s+(\w+)/.exec(query)?.[1] ?? 'unknown'
       const token = bearer(request)
       const unauthorized = isExpired(token) || refuse.delete(operation)
-      graphql.push({ operation, token, userId: request.headers['x-courier-user-id'] as string | undefined, status: unauthorized ? 401 : 200 })
+      graphql.push({
+        operation,
+        token,
+        userId: request.headers['x-courier-user-id'] as string | undefined,
+        status: unauthorized ? 401 : 200,
+      })
       const send = (status: number, value: unknown) =>
         response.writeHead(status, { ...CORS, 'content-type': 'application/json' }).end(JSON.stringify(value))
       if (unauthorized) return send(401, { message: 'Unauthorized', type: 'authentication_error' })
       if (operation === 'GetInboxMessages') {
         const archived = /archived:\s*true/.test(query)
-        const nodes = messages.filter((message) => !!message.archived === archived).map((message) => ({ ...message, trackingIds: {}, actions: [], tags: [], data: {} }))
+        const nodes = messages
+          .filter((message) => !!message.archived === archived)
+          .map((message) => ({ ...message, trackingIds: {}, actions: [], tags: [], data: {} }))
         return send(200, {
           data: {
             count: nodes.length,
@@ -139,14 +155,21 @@ export async function startCourierStub() {
   const realtime = new WebSocketServer({ server })
   realtime.on('connection', (socket, request) => {
     const url = new URL(request.url ?? '/', 'ws://stub')
-    const call: SocketCall = { token: url.searchParams.get('auth'), userId: url.searchParams.get('userId'), socket, received: [], refused: isExpired(url.searchParams.get('auth')) }
+    const call: SocketCall = {
+      token: url.searchParams.get('auth'),
+      userId: url.searchParams.get('userId'),
+      socket,
+      received: [],
+      refused: isExpired(url.searchParams.get('auth')),
+    }
     sockets.push(call)
     // An expired token is refused, as Courier's realtime server answers the upgrade with 401.
     if (call.refused) return socket.close(4001, 'Unauthorized')
     socket.on('message', (raw) => {
       const message = JSON.parse(String(raw)) as { tid: string; action: string; data?: unknown }
       call.received.push({ action: message.action, data: message.data })
-      if (message.action === 'get-config') socket.send(JSON.stringify({ tid: message.tid, response: 'config', data: { pingInterval: 60, maxOutstandingPings: 3 } }))
+      if (message.action === 'get-config')
+        socket.send(JSON.stringify({ tid: message.tid, response: 'config', data: { pingInterval: 60, maxOutstandingPings: 3 } }))
       else if (message.action === 'ping') socket.send(JSON.stringify({ tid: message.tid, response: 'pong' }))
       else socket.send(JSON.stringify({ tid: message.tid, response: 'ack' }))
     })
@@ -167,7 +190,8 @@ export async function startCourierStub() {
     messages,
     refuse,
     /** Open sockets that subscribed, newest last. */
-    subscribed: () => sockets.filter((call) => call.socket.readyState === 1 && call.received.some((message) => message.action === 'subscribe')),
+    subscribed: () =>
+      sockets.filter((call) => call.socket.readyState === 1 && call.received.some((message) => message.action === 'subscribe')),
     /** Sends a new-message event to every open socket, as Courier does when a notification is sent. */
     push(message: StubMessage) {
       messages.unshift(message)

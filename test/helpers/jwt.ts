@@ -24,7 +24,13 @@ export interface CourierJwtOptions {
 }
 
 /** A token shaped like Courier's: scope with user_id, tenant claims, iat, exp and jti. */
-export function courierJwt({ userId = 'alice', lifetime = 3600, issuedAt = Date.now(), scopes = INBOX_SCOPES, ...extra }: CourierJwtOptions = {}): string {
+export function courierJwt({
+  userId = 'alice',
+  lifetime = 3600,
+  issuedAt = Date.now(),
+  scopes = INBOX_SCOPES,
+  ...extra
+}: CourierJwtOptions = {}): string {
   const iat = Math.floor(issuedAt / 1000)
   return makeJwt({
     scope: [userId === null ? '' : `user_id:${userId}`, scopes].filter(Boolean).join(' '),

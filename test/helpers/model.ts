@@ -29,12 +29,48 @@ const expiresIn = fc.boolean()
 const dated = fc.boolean()
 
 export const backendMode: fc.Arbitrary<BackendMode> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('ok' as const), lifetime: fc.constantFrom(5, 30, 300, 3600, 172_800, null), skew: fc.constantFrom(0, 3_600_000, -3_600_000, 42_123), user: fc.constantFrom('alice' as const, 'alice' as const, 'mallory' as const), latency, expiresIn, dated }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('status' as const), status: fc.constantFrom(500 as const, 503 as const, 429 as const, 404 as const, 401 as const, 403 as const), retryAfter: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }), latency }, { requiredKeys: ['kind', 'status', 'latency'] }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('ok' as const),
+      lifetime: fc.constantFrom(5, 30, 300, 3600, 172_800, null),
+      skew: fc.constantFrom(0, 3_600_000, -3_600_000, 42_123),
+      user: fc.constantFrom('alice' as const, 'alice' as const, 'mallory' as const),
+      latency,
+      expiresIn,
+      dated,
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record(
+      {
+        kind: fc.constant('status' as const),
+        status: fc.constantFrom(500 as const, 503 as const, 429 as const, 404 as const, 401 as const, 403 as const),
+        retryAfter: fc.option(fc.integer({ min: 0, max: 60 }), { nil: undefined }),
+        latency,
+      },
+      { requiredKeys: ['kind', 'status', 'latency'] },
+    ),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('network' as const), latency }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'hang' as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('reuse' as const), latency, expiresIn, dated }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('malformed' as const), body: fc.constantFrom('html' as const, 'empty' as const, 'object' as const, 'garbage' as const, 'bad-claims' as const, 'expired' as const), latency }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('malformed' as const),
+      body: fc.constantFrom(
+        'html' as const,
+        'empty' as const,
+        'object' as const,
+        'garbage' as const,
+        'bad-claims' as const,
+        'expired' as const,
+      ),
+      latency,
+    }),
+  },
 )
 
 export function modelBackend(initial: BackendMode = { kind: 'ok', lifetime: 3600, skew: 0, user: 'alice', latency: 50 }) {
@@ -59,7 +95,12 @@ export function modelBackend(initial: BackendMode = { kind: 'ok', lifetime: 3600
       case 'ok': {
         const iat = Math.floor((now + current.skew) / 1000)
         const exp = current.lifetime === null ? undefined : iat + current.lifetime
-        const token = makeJwt({ scope: `user_id:${current.user} inbox:read:messages inbox:write:events`, iat, ...(exp === undefined ? {} : { exp }), jti: String(++minted) })
+        const token = makeJwt({
+          scope: `user_id:${current.user} inbox:read:messages inbox:write:events`,
+          iat,
+          ...(exp === undefined ? {} : { exp }),
+          jti: String(++minted),
+        })
         expiries.set(token, exp === undefined ? Infinity : exp * 1000 - current.skew)
         if (current.user === 'alice') lastForAlice = token
         return shaped(token, current)
@@ -70,7 +111,10 @@ export function modelBackend(initial: BackendMode = { kind: 'ok', lifetime: 3600
         if (lastForAlice && expiries.get(lastForAlice)! - now > 60_000) return shaped(lastForAlice, current)
         return answer({ ...current, kind: 'ok', lifetime: 300, skew: 0, user: 'alice' })
       case 'status': {
-        const headers = { get: (name: string) => (name.toLowerCase() === 'retry-after' && current.retryAfter !== undefined ? String(current.retryAfter) : null) }
+        const headers = {
+          get: (name: string) =>
+            name.toLowerCase() === 'retry-after' && current.retryAfter !== undefined ? String(current.retryAfter) : null,
+        }
         throw Object.assign(new Error(`HTTP ${current.status}`), { status: current.status, response: { status: current.status, headers } })
       }
       case 'network':
@@ -80,11 +124,22 @@ export function modelBackend(initial: BackendMode = { kind: 'ok', lifetime: 3600
         if (current.body === 'expired') {
           // Expired when issued (exp before iat). A token issued long ago cannot be told from one minted
           // by a server with a slow clock without the Date header: that case is tested in url mode.
-          const token = makeJwt({ scope: 'user_id:alice inbox:read:messages inbox:write:events', iat: seconds, exp: seconds - 60, jti: String(++minted) })
+          const token = makeJwt({
+            scope: 'user_id:alice inbox:read:messages inbox:write:events',
+            iat: seconds,
+            exp: seconds - 60,
+            jti: String(++minted),
+          })
           expiries.set(token, (seconds - 60) * 1000)
           return token
         }
-        return { html: '<!doctype html><title>App</title>', empty: '', object: { nope: 1 }, garbage: 'eyJhbGciOi.not-json.x', 'bad-claims': makeJwt({ scope: 'user_id:alice', exp: 'soon' }) }[current.body]
+        return {
+          html: '<!doctype html><title>App</title>',
+          empty: '',
+          object: { nope: 1 },
+          garbage: 'eyJhbGciOi.not-json.x',
+          'bad-claims': makeJwt({ scope: 'user_id:alice', exp: 'soon' }),
+        }[current.body]
       }
       case 'hang':
         throw new Error('unreachable')

@@ -32,7 +32,13 @@ export const acted = (work: () => unknown) => act(async () => void (await work()
 export function fakeTimersAndManager() {
   vi.useFakeTimers()
   const backend = fakeBackend(() => tokenResponse(courierJwt()))
-  const manager = createTokenManager({ crossTab: false, url: 'https://app.test/token', fetch: backend.fetch, online: fakeOnline(), visibility: fakeVisibility() })
+  const manager = createTokenManager({
+    crossTab: false,
+    url: 'https://app.test/token',
+    fetch: backend.fetch,
+    online: fakeOnline(),
+    visibility: fakeVisibility(),
+  })
   return { manager, backend }
 }
 

@@ -9,7 +9,17 @@
 // through `env.wait` (real time in the browser, fake timers under vitest), in steps of a few ms until what
 // they wait for was observed. Bundled for the browser: no Node imports.
 import { systemClock, type Clock } from '../../src/clock'
-import { joinTabs, openChannel, PEER_REPLY_MS, PROTOCOL_VERSION, readMessage, type ChannelLike, type CrossTabMessage, type LocksLike, type Tabs } from '../../src/cross-tab'
+import {
+  joinTabs,
+  openChannel,
+  PEER_REPLY_MS,
+  PROTOCOL_VERSION,
+  readMessage,
+  type ChannelLike,
+  type CrossTabMessage,
+  type LocksLike,
+  type Tabs,
+} from '../../src/cross-tab'
 import { decodeToken, type TokenInfo } from '../../src/token'
 import type { TokenManagerOptions } from '../../src/token-manager'
 
@@ -75,7 +85,9 @@ export function show(value: unknown): string {
   if (typeof value === 'string') return tokenName(value) ? `<${tokenName(value)}>` : JSON.stringify(value)
   if (value === null || typeof value !== 'object') return String(value)
   if (Array.isArray(value)) return `[${value.map(show).join(',')}]`
-  return `{${Object.entries(value).map(([key, item]) => `${key}:${show(item)}`).join(',')}}`
+  return `{${Object.entries(value)
+    .map(([key, item]) => `${key}:${show(item)}`)
+    .join(',')}}`
 }
 
 // Tabs -------------------------------------------------------------------------------------------------
@@ -161,7 +173,11 @@ export function localTab(env: TabEnvironment, spec: TabSpec): TabHandle {
   // navigator.locks as this tab sees it, recording what happens to its locks.
   const locks: LocksLike = {
     query: () => env.locks.query(),
-    request<T>(lockName: string, options: { signal?: AbortSignal; ifAvailable?: boolean }, callback: (lock: unknown) => Promise<T>): Promise<T> {
+    request<T>(
+      lockName: string,
+      options: { signal?: AbortSignal; ifAvailable?: boolean },
+      callback: (lock: unknown) => Promise<T>,
+    ): Promise<T> {
       const run = lockName === name ? active : undefined
       const events = run ? run.log.lock : log.presence
       let kind = options.signal ? 'request waits' : 'request'
@@ -216,7 +232,15 @@ export function localTab(env: TabEnvironment, spec: TabSpec): TabHandle {
   return {
     async fetch(fetchSpec) {
       const controller = new AbortController()
-      const fetchLog: FetchLog = { startedAt: now(), requestAt: null, requestEndedAt: null, grantedAt: null, endedAt: null, outcome: 'pending', lock: [] }
+      const fetchLog: FetchLog = {
+        startedAt: now(),
+        requestAt: null,
+        requestEndedAt: null,
+        grantedAt: null,
+        endedAt: null,
+        outcome: 'pending',
+        lock: [],
+      }
       const run: (typeof runs)[number] = { spec: fetchSpec, controller, log: fetchLog }
       runs.push(run)
       log.fetches.push(fetchLog)
@@ -315,7 +339,13 @@ export async function remoteTab(call: (args: [string, ...unknown[]]) => Promise<
  * The page's own BroadcastChannel (through openChannel), navigator.locks and clock. With `remote`, every
  * second tab a scenario opens lives in the other page (its tabHost): tabs 0, 2… here, 1, 3… there.
  */
-export function browserEnvironment({ id, remote }: { id: string; remote?: (args: [string, ...unknown[]]) => Promise<unknown> }): TabEnvironment {
+export function browserEnvironment({
+  id,
+  remote,
+}: {
+  id: string
+  remote?: (args: [string, ...unknown[]]) => Promise<unknown>
+}): TabEnvironment {
   let opened = 0
   const env: TabEnvironment = {
     channel: openChannel,
@@ -433,7 +463,13 @@ const T1_ADOPTED: Adopted = {
   issuedAt: heldInfo('T1').issuedAt!,
   exp: IAT + 3600,
 }
-const T2_ADOPTED: Adopted = { ...T1_ADOPTED, token: 'T2', expiresAt: heldInfo('T2').expiresAt!, issuedAt: heldInfo('T2').issuedAt!, exp: IAT + 60 + 7200 }
+const T2_ADOPTED: Adopted = {
+  ...T1_ADOPTED,
+  token: 'T2',
+  expiresAt: heldInfo('T2').expiresAt!,
+  issuedAt: heldInfo('T2').issuedAt!,
+  exp: IAT + 60 + 7200,
+}
 const PRESENCE = '<stream> tab <random>'
 /** The fetch lock of a tab that found it free, and of one that waited for it. */
 const FREE = ['request ifAvailable', 'granted', 'released']
@@ -497,7 +533,8 @@ export const scenarios = {
 
   // (b)
   peerAnswers: {
-    title: 'a second tab asks; the first, holding a token, answers; the second adopts it decoded, with the sender’s times, and does not fetch',
+    title:
+      'a second tab asks; the first, holding a token, answers; the second adopts it decoded, with the sender’s times, and does not fetch',
     tabs: 2,
     async run({ tab, observe, present, until, wait }) {
       const observer = observe()
@@ -529,7 +566,8 @@ export const scenarios = {
 
   // (c)
   takeTurns: {
-    title: 'while a tab fetches (holding the lock), another waits; it fetches only after that request ended and a grace of PEER_REPLY_MS, unless aborted during the grace',
+    title:
+      'while a tab fetches (holding the lock), another waits; it fetches only after that request ended and a grace of PEER_REPLY_MS, unless aborted during the grace',
     tabs: 2,
     async run({ tab, present, until, wait }) {
       const a = await tab('A')
@@ -564,7 +602,11 @@ export const scenarios = {
           graceAfterFirst: plain.second.requestAt! - plain.first.requestEndedAt! >= PEER_REPLY_MS - 1,
         },
         aborted: { first: summary(aborted.first), waiting: aborted.waiting, second: summary(aborted.second) },
-        shared: { first: summary(shared.first), second: { requestRan: shared.second.requestAt !== null, outcome: shared.second.outcome }, adopted: (await b.log()).adopted },
+        shared: {
+          first: summary(shared.first),
+          second: { requestRan: shared.second.requestAt !== null, outcome: shared.second.outcome },
+          adopted: (await b.log()).adopted,
+        },
       }
     },
     expected: {
@@ -580,13 +622,18 @@ export const scenarios = {
         waiting: { requestRan: false, outcome: 'pending', lock: ['request ifAvailable', 'unavailable', 'request waits'] },
         second: { requestRan: false, outcome: 'done', lock: WAITED },
       },
-      shared: { first: { requestRan: true, outcome: 'done', lock: FREE }, second: { requestRan: false, outcome: 'done' }, adopted: [T2_ADOPTED] },
+      shared: {
+        first: { requestRan: true, outcome: 'done', lock: FREE },
+        second: { requestRan: false, outcome: 'done' },
+        adopted: [T2_ADOPTED],
+      },
     },
   },
 
   // (d)
   stopLeaves: {
-    title: 'stop() (abort, then close()): the channel hears nothing more, every lock is given back, and a stop during the peers query posts nothing',
+    title:
+      'stop() (abort, then close()): the channel hears nothing more, every lock is given back, and a stop during the peers query posts nothing',
     tabs: 4,
     async run({ tab, observe, held, present, until, wait }) {
       const observer = observe()
@@ -629,8 +676,18 @@ export const scenarios = {
     expected: {
       before: ['<stream>', PRESENCE, PRESENCE],
       after: [],
-      first: { signedOut: 1, asked: 0, fetch: { requestRan: true, outcome: 'done', lock: FREE }, presence: ['request', 'granted', 'released'] },
-      second: { signedOut: 1, asked: 0, fetch: { requestRan: false, outcome: 'done', lock: GAVE_UP }, presence: ['request', 'granted', 'released'] },
+      first: {
+        signedOut: 1,
+        asked: 0,
+        fetch: { requestRan: true, outcome: 'done', lock: FREE },
+        presence: ['request', 'granted', 'released'],
+      },
+      second: {
+        signedOut: 1,
+        asked: 0,
+        fetch: { requestRan: false, outcome: 'done', lock: GAVE_UP },
+        presence: ['request', 'granted', 'released'],
+      },
       // Its fetch lock was asked for with the query, in the same call: granted, then given back without a request.
       stoppedDuringQuery: { fetch: { requestRan: false, outcome: 'done', lock: FREE }, peerAsked: 0 },
       posted: [],
@@ -656,7 +713,8 @@ export const scenarios = {
 
   // (f)
   notOurs: {
-    title: 'messages that are not ours are ignored (readMessage), a malformed token or one whose times disagree with its claims is not adopted, and messages arrive as the browser clones them',
+    title:
+      'messages that are not ours are ignored (readMessage), a malformed token or one whose times disagree with its claims is not adopted, and messages arrive as the browser clones them',
     tabs: 1,
     async run({ tab, observe, until, wait }) {
       const watcher = observe()
@@ -714,7 +772,8 @@ export const scenarios = {
 
   // (g)
   frozenTab: {
-    title: 'a lock a frozen tab never gives back: the waiting tab gives up after 2 × timeout, twice, then fetches without it; the fetch after waits once more',
+    title:
+      'a lock a frozen tab never gives back: the waiting tab gives up after 2 × timeout, twice, then fetches without it; the fetch after waits once more',
     tabs: 2,
     async run({ tab, held, present, until }) {
       const frozen = await tab('F')
@@ -770,7 +829,6 @@ export const scenarios = {
     },
     expected: { withinMicrotasks: { received: 0, granted: false }, later: { received: 1, granted: true } },
   },
-
 } satisfies Record<string, Scenario>
 
 export type ScenarioName = keyof typeof scenarios

@@ -17,7 +17,8 @@ export function fakeChannels() {
         // against Chromium by the notOurs scenario of tab-protocol-scenarios.ts). Delivered later, though in a
         // microtask where the browser queues a task.
         const data = structuredClone(message) as unknown
-        for (const other of open) if (other !== channel && other.name === name) queueMicrotask(() => open.has(other) && other.onmessage?.({ data }))
+        for (const other of open)
+          if (other !== channel && other.name === name) queueMicrotask(() => open.has(other) && other.onmessage?.({ data }))
       },
       close: () => void open.delete(channel),
     }
@@ -44,7 +45,8 @@ export function fakeLocks() {
   const queue = (name: string) => queues.get(name) ?? queues.set(name, []).get(name)!
   const release = (name: string) => {
     const next = queue(name).shift()
-    if (next) next() // handed over: the lock stays held
+    if (next)
+      next() // handed over: the lock stays held
     else held.delete(name)
   }
   const record = (list: string[], name: string) => name.includes(' tab ') || list.push(name)

@@ -18,7 +18,9 @@ const jwtish = fc.oneof(
   fc.string(),
   fc.tuple(fc.string(), fc.string(), fc.string()).map((parts) => parts.join('.')),
   fc.tuple(fc.json(), fc.string()).map(([json, signature]) => `${base64url('{"alg":"HS256"}')}.${base64url(json)}.${base64url(signature)}`),
-  fc.dictionary(fc.constantFrom('exp', 'iat', 'scope', 'tenant_id', 'constructor', '__proto__'), fc.jsonValue()).map((claims) => makeJwt(claims)),
+  fc
+    .dictionary(fc.constantFrom('exp', 'iat', 'scope', 'tenant_id', 'constructor', '__proto__'), fc.jsonValue())
+    .map((claims) => makeJwt(claims)),
 )
 
 const expectTypedFailure = (run: () => unknown) => {
@@ -77,10 +79,17 @@ describe('fuzzing', () => {
 
   it('parseRetryAfter answers a non-negative number of ms or undefined for any header', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.nat().map(String), fc.date({ noInvalidDate: true }).map((date) => date.toUTCString())), (value) => {
-        const ms = parseRetryAfter(value, Date.now())
-        expect(ms === undefined || (Number.isFinite(ms) && ms >= 0)).toBe(true)
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.nat().map(String),
+          fc.date({ noInvalidDate: true }).map((date) => date.toUTCString()),
+        ),
+        (value) => {
+          const ms = parseRetryAfter(value, Date.now())
+          expect(ms === undefined || (Number.isFinite(ms) && ms >= 0)).toBe(true)
+        },
+      ),
       options,
     )
   })

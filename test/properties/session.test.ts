@@ -76,7 +76,9 @@ it('holds a valid token every second of 24 hours with 5-minute tokens and a back
   }
   manager.stop()
   disconnect()
-  console.info(`24 h, 5-minute tokens, 20% failures: ${requests} requests (${failures} failed), ${gaps} seconds without a valid token, ${calls.filter((call) => call.startsWith('signIn')).length} Courier sign-ins`)
+  console.info(
+    `24 h, 5-minute tokens, 20% failures: ${requests} requests (${failures} failed), ${gaps} seconds without a valid token, ${calls.filter((call) => call.startsWith('signIn')).length} Courier sign-ins`,
+  )
   expect(gaps).toBe(0)
   expect(courierGaps).toBe(0)
   // A refresh every 2 to 3 minutes (a 5-minute token, 2-minute margin), and each success takes

@@ -32,7 +32,8 @@ const EVENTS = ['token', 'refreshing', 'error', 'unauthenticated', 'expired', 'w
 type Via = 'fetchToken' | 'url'
 const via = fc.constantFrom<Via>('fetchToken', 'url')
 const URL_ = 'https://app.test/api/courier-token'
-const sourceOf = (backend: ReturnType<typeof modelBackend>, from: Via) => (from === 'url' ? { url: URL_, fetch: backend.fetch } : { fetchToken: backend.fetchToken })
+const sourceOf = (backend: ReturnType<typeof modelBackend>, from: Via) =>
+  from === 'url' ? { url: URL_, fetch: backend.fetch } : { fetchToken: backend.fetchToken }
 
 /** From a healthy backend on, a valid token is held within the capped backoff, a hung request and a latency. */
 const RECOVERY_MS = DEFAULT_RETRY.maxDelay + DEFAULT_TIMEOUT_MS + 2_000 + MIN_REFRESH_INTERVAL_MS
@@ -58,7 +59,14 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     }),
   },
   // A device waking from sleep, with getToken() called at once, before any wake-up event.
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('sleep' as const), ms: fc.integer({ min: 1_000, max: 3 * HOUR }), ask: fc.integer({ min: 0, max: 2 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      type: fc.constant('sleep' as const),
+      ms: fc.integer({ min: 1_000, max: 3 * HOUR }),
+      ask: fc.integer({ min: 0, max: 2 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('online' as const), value: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ type: 'wake' as const }) },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('getToken' as const), count: fc.integer({ min: 1, max: 5 }) }) },
@@ -79,7 +87,8 @@ afterEach(() => {
 /** Runs one sequence and returns the broken invariants, empty when all hold. */
 async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless', from: Via): Promise<string[]> {
   const broken: string[] = []
-  const check = (holds: boolean, invariant: string) => void (holds || broken.push(`${invariant} (at ${new Date(Date.now()).toISOString()})`))
+  const check = (holds: boolean, invariant: string) =>
+    void (holds || broken.push(`${invariant} (at ${new Date(Date.now()).toISOString()})`))
   const unhandled = watchUnhandledRejections()
   const backend = modelBackend()
   const online = fakeOnline()
@@ -137,7 +146,8 @@ async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless', from:
     switch (step.type) {
       case 'backend':
         backend.mode = step.mode
-        if (step.mode.kind === 'status' && step.mode.status === 429) waitUntil = Date.now() + (step.mode.retryAfter ?? 0) * 1000 + 2 * MINUTE
+        if (step.mode.kind === 'status' && step.mode.status === 429)
+          waitUntil = Date.now() + (step.mode.retryAfter ?? 0) * 1000 + 2 * MINUTE
         break
       case 'advance':
         await vi.advanceTimersByTimeAsync(step.ms)
@@ -189,14 +199,20 @@ async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless', from:
     const starts = events.filter((event) => event.type === 'refreshing')
     for (let i = 1; i < starts.length; i++) {
       const { reason, at } = starts[i]!
-      if (reason === 'scheduled' || reason === 'retry') check(at - starts[i - 1]!.at >= MIN_REFRESH_INTERVAL_MS, `3: automatic request ${at - starts[i - 1]!.at} ms after the previous one`)
+      if (reason === 'scheduled' || reason === 'retry')
+        check(at - starts[i - 1]!.at >= MIN_REFRESH_INTERVAL_MS, `3: automatic request ${at - starts[i - 1]!.at} ms after the previous one`)
     }
     // (3) And no retry sooner than the failure floor, whatever failed: only a request the network lost
     // is retried sooner, when the network comes back (after the floor above).
     let failure: { at: number; lost: boolean; index: number } | undefined
     events.forEach(({ type, at, reason, lost }, index) => {
       if (type === 'error') failure = { at, lost: lost!, index }
-      else if (type === 'refreshing' && reason === 'retry' && failure && !(failure.lost && networkChanges.some((change) => change > failure!.index && change <= index))) {
+      else if (
+        type === 'refreshing' &&
+        reason === 'retry' &&
+        failure &&
+        !(failure.lost && networkChanges.some((change) => change > failure!.index && change <= index))
+      ) {
         check(at - failure.at >= MIN_RETRY_DELAY_MS, `3: retry ${at - failure.at} ms after a failure`)
       }
     })
@@ -206,14 +222,23 @@ async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless', from:
     if (!asleep && courier.client) check(realExpiry(courier.client.options.accessToken) > now, '7: Courier holds an expired token')
     // (5) Stopped means silent and clean.
     if (stopped) {
-      check(events.slice(stoppedAt).every((event) => event.type === 'status'), '5: an event after stop()')
+      check(
+        events.slice(stoppedAt).every((event) => event.type === 'status'),
+        '5: an event after stop()',
+      )
       check(vi.getTimerCount() === 0, `5: ${vi.getTimerCount()} timers after stop()`)
       check(online.listeners + visibility.listeners === 0, '5: listeners after stop()')
       check(backend.state.inFlight === 0, '5: a request in flight after stop()')
     }
     // (4) Once the backend is healthy (and we are online and running), a valid token follows in bounded time.
     const mode = backend.mode
-    const healthy = mode.kind === 'ok' && mode.user === 'alice' && (mode.lifetime === null || mode.lifetime >= 30) && online.isOnline() && !stopped && manager.status !== 'unauthenticated'
+    const healthy =
+      mode.kind === 'ok' &&
+      mode.user === 'alice' &&
+      (mode.lifetime === null || mode.lifetime >= 30) &&
+      online.isOnline() &&
+      !stopped &&
+      manager.status !== 'unauthenticated'
     healthySince = healthy ? (healthySince ?? now) : undefined
     if (healthySince !== undefined && !asleep && now - Math.max(healthySince, waitUntil, noticeBy) >= RECOVERY_MS) {
       check(manager.current !== undefined, `4: no valid token ${now - healthySince} ms after the backend recovered`)
@@ -227,40 +252,68 @@ async function run(actions: Action[], adapterMode: 'sign-in' | 'seamless', from:
   // (6) No unhandled promise rejection, ever.
   unhandled.stop()
   check(unhandled.seen.length === 0, `6: unhandled rejection ${String(unhandled.seen[0])}`)
-  check(signIns.every((props) => props.userId === 'alice'), '7: a sign-in for another user')
+  check(
+    signIns.every((props) => props.userId === 'alice'),
+    '7: a sign-in for another user',
+  )
   return broken
 }
 
 describe('token manager invariants under random faults', () => {
-  it.each(['sign-in', 'seamless'] as const)(`hold for ${RUNS} random sequences (adapter in %s mode)`, async (adapterMode) => {
-    console.info(`fast-check seed ${SEED}, ${RUNS} runs (FC_SEED / FC_RUNS to change)`)
-    await fc.assert(
-      fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 40 }), via, async (actions, from) => {
-        vi.setSystemTime(new Date('2026-03-01T09:00:00Z'))
-        const broken = await run(actions, adapterMode, from)
-        expect(broken).toEqual([])
-      }),
-      { seed: SEED, numRuns: RUNS },
-    )
-  }, 600_000)
+  it.each(['sign-in', 'seamless'] as const)(
+    `hold for ${RUNS} random sequences (adapter in %s mode)`,
+    async (adapterMode) => {
+      console.info(`fast-check seed ${SEED}, ${RUNS} runs (FC_SEED / FC_RUNS to change)`)
+      await fc.assert(
+        fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 40 }), via, async (actions, from) => {
+          vi.setSystemTime(new Date('2026-03-01T09:00:00Z'))
+          const broken = await run(actions, adapterMode, from)
+          expect(broken).toEqual([])
+        }),
+        { seed: SEED, numRuns: RUNS },
+      )
+    },
+    600_000,
+  )
 })
 
 /** Any failing backend but a sign-out (401/403), with Retry-After up to 5 minutes. */
 const failing: fc.Arbitrary<BackendMode> = backendMode
   .filter((mode) => mode.kind !== 'ok' && !(mode.kind === 'status' && (mode.status === 401 || mode.status === 403)))
-  .chain((mode) => (mode.kind === 'status' && mode.retryAfter !== undefined ? fc.integer({ min: 0, max: 300 }).map((retryAfter) => ({ ...mode, retryAfter })) : fc.constant(mode)))
+  .chain((mode) =>
+    mode.kind === 'status' && mode.retryAfter !== undefined
+      ? fc.integer({ min: 0, max: 300 }).map((retryAfter) => ({ ...mode, retryAfter }))
+      : fc.constant(mode),
+  )
 
 describe('recovery (4)', () => {
   it(`holds a valid token within the capped backoff (or a longer Retry-After), a request timeout and the answer's time, after any of ${RUNS} random outages`, async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ mode: failing, ms: fc.oneof(fc.integer({ min: 0, max: 10 * MINUTE }), fc.integer({ min: 0, max: 2 * HOUR })) }), { minLength: 1, maxLength: 8 }),
-        fc.record({ kind: fc.constant('ok' as const), lifetime: fc.constantFrom(30, 300, 3600, 172_800, null), skew: fc.constantFrom(0, 3_600_000, -3_600_000), user: fc.constant('alice' as const), latency: fc.integer({ min: 0, max: 2_000 }), expiresIn: fc.boolean(), dated: fc.boolean() }),
+        fc.array(
+          fc.record({ mode: failing, ms: fc.oneof(fc.integer({ min: 0, max: 10 * MINUTE }), fc.integer({ min: 0, max: 2 * HOUR })) }),
+          { minLength: 1, maxLength: 8 },
+        ),
+        fc.record({
+          kind: fc.constant('ok' as const),
+          lifetime: fc.constantFrom(30, 300, 3600, 172_800, null),
+          skew: fc.constantFrom(0, 3_600_000, -3_600_000),
+          user: fc.constant('alice' as const),
+          latency: fc.integer({ min: 0, max: 2_000 }),
+          expiresIn: fc.boolean(),
+          dated: fc.boolean(),
+        }),
         via,
         async (outage, healthy, from) => {
           vi.setSystemTime(new Date('2026-03-01T09:00:00Z'))
           const backend = modelBackend()
-          const manager = createTokenManager({ crossTab: false, ...sourceOf(backend, from), online: fakeOnline(), visibility: fakeVisibility(), userId: 'alice' })
+          const manager = createTokenManager({
+            crossTab: false,
+            ...sourceOf(backend, from),
+            online: fakeOnline(),
+            visibility: fakeVisibility(),
+            userId: 'alice',
+          })
           manager.start().catch(() => {})
           let retryAfter = 0
           for (const { mode, ms } of outage) {
@@ -293,13 +346,22 @@ type TabAction =
  * out (maybe dead by now) or one it minted (any user, any age), with times moved by any offset, honest
  * (≤ 0), late, or absurd, and an issue time moved alike or not.
  */
-type Forgery = { type: 'forge'; token: { known: number } | { user: 'alice' | 'mallory'; age: number; lifetime: number }; offset: number; issuedShift: number }
+type Forgery = {
+  type: 'forge'
+  token: { known: number } | { user: 'alice' | 'mallory'; age: number; lifetime: number }
+  offset: number
+  issuedShift: number
+}
 
 const forgery: fc.Arbitrary<Forgery> = fc.record({
   type: fc.constant('forge' as const),
   token: fc.oneof(
     fc.record({ known: fc.nat() }),
-    fc.record({ user: fc.constantFrom('alice' as const, 'alice' as const, 'mallory' as const), age: fc.integer({ min: 0, max: 3 * HOUR }), lifetime: fc.constantFrom(60, 3600, 7200) }),
+    fc.record({
+      user: fc.constantFrom('alice' as const, 'alice' as const, 'mallory' as const),
+      age: fc.integer({ min: 0, max: 3 * HOUR }),
+      lifetime: fc.constantFrom(60, 3600, 7200),
+    }),
   ),
   offset: fc.oneof(fc.integer({ min: -2 * HOUR, max: 0 }), fc.integer({ min: 0, max: 3 * HOUR }), fc.constant(10 ** 10)),
   issuedShift: fc.oneof(fc.constant(0), fc.integer({ min: -HOUR, max: HOUR })),
@@ -308,9 +370,21 @@ const forgery: fc.Arbitrary<Forgery> = fc.record({
 const tabAction: fc.Arbitrary<TabAction> = fc.oneof(
   { weight: 2, arbitrary: forgery },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('backend' as const), mode: backendMode }) },
-  { weight: 5, arbitrary: fc.record({ type: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 15_000 }), fc.integer({ min: 0, max: 2 * HOUR })) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      type: fc.constant('advance' as const),
+      ms: fc.oneof(fc.integer({ min: 0, max: 15_000 }), fc.integer({ min: 0, max: 2 * HOUR })),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('online' as const), value: fc.boolean() }) },
-  { weight: 5, arbitrary: fc.record({ type: fc.constantFrom('getToken' as const, 'refresh' as const, 'stop' as const, 'start' as const, 'wake' as const), tab: fc.integer({ min: 0, max: 2 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      type: fc.constantFrom('getToken' as const, 'refresh' as const, 'stop' as const, 'start' as const, 'wake' as const),
+      tab: fc.integer({ min: 0, max: 2 }),
+    }),
+  },
 )
 
 describe('cross-tab invariants under random faults', () => {
@@ -339,11 +413,21 @@ describe('cross-tab invariants under random faults', () => {
             token = known[which.known % known.length]!
           } else {
             const iat = Math.floor((Date.now() - which.age) / 1000)
-            token = makeJwt({ scope: `user_id:${which.user} inbox:read:messages inbox:write:events`, iat, exp: iat + which.lifetime, jti: `forged ${Math.random()}` })
+            token = makeJwt({
+              scope: `user_id:${which.user} inbox:read:messages inbox:write:events`,
+              iat,
+              exp: iat + which.lifetime,
+              jti: `forged ${Math.random()}`,
+            })
             backend.expiries.set(token, (iat + which.lifetime) * 1000)
           }
           const { expiresAt, issuedAt } = decodeToken(token)
-          const message = { type: 'token', token, expiresAt: expiresAt === undefined ? undefined : expiresAt + offset, issuedAt: issuedAt === undefined ? undefined : issuedAt + offset + issuedShift }
+          const message = {
+            type: 'token',
+            token,
+            expiresAt: expiresAt === undefined ? undefined : expiresAt + offset,
+            issuedAt: issuedAt === undefined ? undefined : issuedAt + offset + issuedShift,
+          }
           channels.inject(`courier-token-manager v${PROTOCOL_VERSION} ${from === 'url' ? URL_ : 'fetchToken'}`, message)
         }
         for (const tab of tabs) void tab.start()
@@ -362,7 +446,8 @@ describe('cross-tab invariants under random faults', () => {
           else void tabs[step.tab]![step.type]()
           await vi.advanceTimersByTimeAsync(0)
           check(backend.state.maxInFlight <= 1, `2: ${backend.state.maxInFlight} requests in flight for one origin`)
-          for (const tab of tabs) check(tab.current === undefined || realExpiry(tab.current.token) > Date.now(), 'a tab holds an expired token')
+          for (const tab of tabs)
+            check(tab.current === undefined || realExpiry(tab.current.token) > Date.now(), 'a tab holds an expired token')
         }
         for (const tab of tabs) tab.stop()
         await vi.advanceTimersByTimeAsync(0)

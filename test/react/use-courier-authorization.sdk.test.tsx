@@ -33,7 +33,10 @@ beforeEach(async () => {
 afterEach(async () => {
   manager.stop()
   await stub.close()
-  expect(warnings.filter((warning) => warning !== 'Missing ClientKey or Authorization Token' && warning !== 'WS Not Connected'), 'what the provider warned of').toEqual([])
+  expect(
+    warnings.filter((warning) => warning !== 'Missing ClientKey or Authorization Token' && warning !== 'WS Not Connected'),
+    'what the provider warned of',
+  ).toEqual([])
 })
 
 it('gives the legacy provider a stable authorization: refreshes renew its socket session, nothing remounts', async () => {
@@ -52,7 +55,12 @@ it('gives the legacy provider a stable authorization: refreshes renew its socket
     const authorization = useCourierAuthorization(manager)
     return (
       // The provider's props are typed without `| undefined`; undefined is what it expects before sign-in.
-      <CourierProvider userId="alice" authorization={authorization as string} wsOptions={{ url: stub.apiUrls.inbox.webSocket }} apiUrl={stub.apiUrls.courier.graphql}>
+      <CourierProvider
+        userId="alice"
+        authorization={authorization as string}
+        wsOptions={{ url: stub.apiUrls.inbox.webSocket }}
+        apiUrl={stub.apiUrls.courier.graphql}
+      >
         <Inbox />
       </CourierProvider>
     )
@@ -81,6 +89,9 @@ it('gives the legacy provider a stable authorization: refreshes renew its socket
   expect(stub.sockets.every((call) => call.token === first || call.token === second)).toBe(true)
   // What the README's Legacy section warns of, react-provider 7.4.8's own doing: right after renewing the
   // session, its subscribe effect unsubscribes and closes the socket. If this stops failing, update the README.
-  await until(() => socket.received.some((message) => message.action === 'unsubscribe') && socket.socket.readyState === 3, 'the provider to close its socket')
+  await until(
+    () => socket.received.some((message) => message.action === 'unsubscribe') && socket.socket.readyState === 3,
+    'the provider to close its socket',
+  )
   view.unmount()
 })

@@ -75,7 +75,11 @@ describe.each(['sign-in', 'seamless'] as const)('useCourierSignIn with courier-r
     if (mode === 'sign-in') {
       expect(signIn).toHaveBeenCalledTimes(2)
       await until(() => inboxQueries().length >= queries + 2, 'the refetch')
-      expect(inboxQueries().slice(queries).every((call) => call.token === second)).toBe(true)
+      expect(
+        inboxQueries()
+          .slice(queries)
+          .every((call) => call.token === second),
+      ).toBe(true)
     } else {
       expect(signIn).toHaveBeenCalledTimes(1)
       expect(inboxQueries()).toHaveLength(queries)
@@ -95,7 +99,11 @@ describe.each(['sign-in', 'seamless'] as const)('useCourierSignIn options change
       return <CourierInbox />
     }
     const subscribedTo = (tenant: string) =>
-      stub.subscribed().some((call) => call.received.some((message) => message.action === 'subscribe' && (message.data as { accountId?: string }).accountId === tenant))
+      stub
+        .subscribed()
+        .some((call) =>
+          call.received.some((message) => message.action === 'subscribe' && (message.data as { accountId?: string }).accountId === tenant),
+        )
     const view = render(<App tenantId="acme" />)
     await acted(() => manager.start())
     await until(() => subscribedTo('acme'), 'the socket to subscribe for acme')

@@ -75,7 +75,9 @@ describe('useCourierSignIn', () => {
   it('refuses a token for another user, with the warning passed in', async () => {
     const { courier, signIns } = fakeCourier()
     const warnings: string[] = []
-    const view = render(<App manager={manager} options={{ courier, userId: 'bob', onWarning: (message) => warnings.push(message) }} renders={{ count: 0 }} />)
+    const view = render(
+      <App manager={manager} options={{ courier, userId: 'bob', onWarning: (message) => warnings.push(message) }} renders={{ count: 0 }} />,
+    )
     await acted(() => manager.start())
     expect(signIns).toEqual([])
     expect(warnings).toEqual(['Not signing in to Courier: the token is for user "alice", not "bob".'])
@@ -108,7 +110,8 @@ describe('useCourierSignIn across a user switch that makes a new manager', () =>
         const created = createTokenManager({
           crossTab: false,
           // Alice's token at once; Bob's when the test answers.
-          fetchToken: () => (userId === 'alice' ? Promise.resolve(courierJwt({ userId })) : new Promise<string>((resolve) => (answer = resolve))),
+          fetchToken: () =>
+            userId === 'alice' ? Promise.resolve(courierJwt({ userId })) : new Promise<string>((resolve) => (answer = resolve)),
           online: fakeOnline(),
           visibility: fakeVisibility(),
         })

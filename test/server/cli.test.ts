@@ -21,10 +21,15 @@ interface Run {
 /** Runs the CLI with only PATH and `env` in its environment, writing `input` (or nothing) to its stdin. */
 const run = (args: string[], { env = {}, input = '' }: { env?: Record<string, string>; input?: string } = {}) =>
   new Promise<Run>((resolve, reject) => {
-    const child = execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 15_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') return reject(error)
-      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr })
-    })
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, timeout: 15_000 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') return reject(error)
+        resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr })
+      },
+    )
     child.stdin?.end(input)
   })
 
@@ -103,7 +108,18 @@ describe('courier-token issue --dev', () => {
   })
 
   it('issues with --features, --scopes and --expires-in', async () => {
-    const { code, stdout } = await run(['issue', '--user', 'alice', '--dev', '--features', 'inbox,push', '--scopes', 'read:brands', '--expires-in', '20m'])
+    const { code, stdout } = await run([
+      'issue',
+      '--user',
+      'alice',
+      '--dev',
+      '--features',
+      'inbox,push',
+      '--scopes',
+      'read:brands',
+      '--expires-in',
+      '20m',
+    ])
     expect(code).toBe(0)
     const info = decodeToken(stdout.trim())
     expect(info.scopes).toEqual(['user_id:alice', ...INBOX, 'write:user-tokens', 'read:brands'])
@@ -158,9 +174,27 @@ describe('courier-token usage errors', () => {
     ['an unknown command', ['frobnicate'], {}, 'Unknown command "frobnicate".', ''],
     ['an unknown flag', ['issue', '--user', 'alice', '--dev', '--bogus'], {}, "'--bogus'", 'issue '],
     ['an unknown feature', ['issue', '--user', 'alice', '--dev', '--features', 'chat'], {}, 'Unknown feature "chat"', 'issue '],
-    ['an empty --features to issue (an unset shell variable)', ['issue', '--user', 'alice', '--dev', '--features', ''], {}, '--features is empty: use inbox, preferences, push, comma-separated.', 'issue '],
-    ['an empty --features to inspect, which would call any token fine', ['inspect', 'a.b.c', '--features', ' , '], {}, '--features is empty: use inbox, preferences, push, comma-separated.', 'inspect '],
-    ['an unknown region', ['issue', '--user', 'alice', '--region', 'mars'], { COURIER_API_KEY: STUB_API_KEY }, '--region is us or eu.', 'issue '],
+    [
+      'an empty --features to issue (an unset shell variable)',
+      ['issue', '--user', 'alice', '--dev', '--features', ''],
+      {},
+      '--features is empty: use inbox, preferences, push, comma-separated.',
+      'issue ',
+    ],
+    [
+      'an empty --features to inspect, which would call any token fine',
+      ['inspect', 'a.b.c', '--features', ' , '],
+      {},
+      '--features is empty: use inbox, preferences, push, comma-separated.',
+      'inspect ',
+    ],
+    [
+      'an unknown region',
+      ['issue', '--user', 'alice', '--region', 'mars'],
+      { COURIER_API_KEY: STUB_API_KEY },
+      '--region is us or eu.',
+      'issue ',
+    ],
     ['two tokens to inspect', ['inspect', 'a.b.c', 'd.e.f'], {}, 'Give one token.', 'inspect '],
   ])('exits 2 for %s', async (_, args, env, message, command) => {
     const { code, stdout, stderr } = await run(args, { env: { ...env, COURIER_BASE_URL: stub.baseUrl } })
@@ -204,10 +238,20 @@ describe('courier-token inspect', () => {
   })
 
   it.each<[string, string, string[], string]>([
-    ['a token without the inbox scopes', courierJwt({ scopes: 'read:preferences' }), ['--features', 'inbox'], '✖ missing-scope: inbox needs inbox:read:messages inbox:write:events'],
+    [
+      'a token without the inbox scopes',
+      courierJwt({ scopes: 'read:preferences' }),
+      ['--features', 'inbox'],
+      '✖ missing-scope: inbox needs inbox:read:messages inbox:write:events',
+    ],
     ['another user’s token', good, ['--user', 'bob'], '✖ user-mismatch: For user alice, not bob'],
     ['an expired token', courierJwt({ issuedAt: Date.now() - 2 * 3_600_000 }), [], '✖ expired: Expired'],
-    ['a token without preferences scopes', good, ['--features', 'inbox,preferences'], '✖ missing-scope: preferences needs read:preferences write:preferences'],
+    [
+      'a token without preferences scopes',
+      good,
+      ['--features', 'inbox,preferences'],
+      '✖ missing-scope: preferences needs read:preferences write:preferences',
+    ],
   ])('exits 1 for %s', async (_, token, args, line) => {
     const { code, stdout } = await run(['inspect', token, ...args])
     expect(code).toBe(1)
@@ -237,7 +281,9 @@ describe('courier-token inspect', () => {
     const { code, stdout, stderr } = await run(['inspect', ...args], { input })
     expect(code).toBe(2)
     expect(stdout).toBe('')
-    expect(stderr).toBe('courier-token: No token given: pass a JWT as an argument or on standard input.\nRun courier-token inspect --help for usage.\n')
+    expect(stderr).toBe(
+      'courier-token: No token given: pass a JWT as an argument or on standard input.\nRun courier-token inspect --help for usage.\n',
+    )
   })
 
   it.each<[string, string, string]>([

@@ -144,11 +144,14 @@ describe('createDevIssuer', () => {
     await expect(issuer.issueToken(request)).rejects.toThrow('scope must be a non-empty string')
   })
 
-  it.each(['abc', '0', 0, '-5s', '1 month', '1h30m', ''])('rejects expires_in %j with a TypeError instead of a token without expiry', async (expires_in) => {
-    const issuer = createDevIssuer()
-    await expect(issuer.issueToken({ scope: SCOPE, expires_in })).rejects.toThrow(TypeError)
-    await expect(issuer.issueToken({ scope: SCOPE, expires_in })).rejects.toThrow(`Invalid duration ${JSON.stringify(expires_in)}`)
-  })
+  it.each(['abc', '0', 0, '-5s', '1 month', '1h30m', ''])(
+    'rejects expires_in %j with a TypeError instead of a token without expiry',
+    async (expires_in) => {
+      const issuer = createDevIssuer()
+      await expect(issuer.issueToken({ scope: SCOPE, expires_in })).rejects.toThrow(TypeError)
+      await expect(issuer.issueToken({ scope: SCOPE, expires_in })).rejects.toThrow(`Invalid duration ${JSON.stringify(expires_in)}`)
+    },
+  )
 
   it.each(['forever', '0', -1])('refuses the invalid lifetime %j at creation', (lifetime) => {
     expect(() => createDevIssuer({ lifetime })).toThrow(TypeError)
@@ -171,8 +174,18 @@ describe('createDevIssuer', () => {
 
   it('refuses to run in a production bundle for a runtime without process (a worker: the bundler inlines NODE_ENV)', async () => {
     // esbuild, like webpack and Vite, writes "production" in place of process.env.NODE_ENV in a minified browser build.
-    const { outputFiles } = await build({ entryPoints: ['src/server/dev-issuer.ts'], bundle: true, write: false, platform: 'browser', minify: true, format: 'iife', globalName: 'bundle' })
-    const { createDevIssuer: bundled } = runInNewContext(`${outputFiles[0]!.text}; bundle`, { crypto, TextEncoder, btoa }) as { createDevIssuer: typeof createDevIssuer }
+    const { outputFiles } = await build({
+      entryPoints: ['src/server/dev-issuer.ts'],
+      bundle: true,
+      write: false,
+      platform: 'browser',
+      minify: true,
+      format: 'iife',
+      globalName: 'bundle',
+    })
+    const { createDevIssuer: bundled } = runInNewContext(`${outputFiles[0]!.text}; bundle`, { crypto, TextEncoder, btoa }) as {
+      createDevIssuer: typeof createDevIssuer
+    }
     expect(() => bundled()).toThrow('refuses to run with NODE_ENV=production')
     expect(bundled({ force: true, secret: 'forced' }).secret).toBe('forced')
   })

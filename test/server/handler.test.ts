@@ -37,7 +37,10 @@ const handlerWith = (options: Options = {}) =>
   } as TokenHandlerOptions<unknown>)
 
 const request = (user?: string, init: RequestInit = {}, url = URL_) =>
-  new Request(url, { ...init, headers: { ...(user === undefined ? {} : { [SESSION]: user }), ...(init.headers as Record<string, string> | undefined) } })
+  new Request(url, {
+    ...init,
+    headers: { ...(user === undefined ? {} : { [SESSION]: user }), ...(init.headers as Record<string, string> | undefined) },
+  })
 
 const json = async (response: Response) => (await response.json()) as Record<string, unknown>
 
@@ -54,7 +57,10 @@ describe('createTokenHandler: who the token is for', () => {
     ['no session', request()],
     ['an empty session', request('')],
     ['a userId in the query and no session', request(undefined, {}, `${URL_}?userId=mallory`)],
-    ['a userId in a POST body and no session', request(undefined, { method: 'POST', body: '{"userId":"mallory"}', headers: { 'content-type': 'application/json' } })],
+    [
+      'a userId in a POST body and no session',
+      request(undefined, { method: 'POST', body: '{"userId":"mallory"}', headers: { 'content-type': 'application/json' } }),
+    ],
   ])('answers 401 unauthenticated for %s, without calling Courier', async (_, incoming) => {
     const response = await handlerWith()(incoming)
     expect(response.status).toBe(401)
@@ -125,7 +131,10 @@ describe('createTokenHandler: cache', () => {
     const bob = await tokenFor(handler, 'bob')
     expect(decodeToken(alice).userId).toBe('alice')
     expect(decodeToken(bob).userId).toBe('bob')
-    expect(scopesSent()).toEqual(['user_id:alice inbox:read:messages inbox:write:events', 'user_id:bob inbox:read:messages inbox:write:events'])
+    expect(scopesSent()).toEqual([
+      'user_id:alice inbox:read:messages inbox:write:events',
+      'user_id:bob inbox:read:messages inbox:write:events',
+    ])
   })
 
   it('issues with the handler’s features and scopes', async () => {
@@ -303,31 +312,54 @@ describe('createTokenHandler: failures the browser sees', () => {
   }
 
   it.each<[string, Failure]>([
-    ['Courier refusing the API key (never a 401: that would sign the user out)', { options: { apiKey: 'sk_test_wrong' }, status: 500, error: 'unauthorized', calls: 1 }],
-    ['Courier rate limiting with Retry-After 7', { setup: () => stub.next(429, {}, { 'retry-after': '7' }), status: 503, error: 'rate-limited', retryAfter: '7', calls: 1 }],
-    ['Courier rate limiting without Retry-After', { setup: () => stub.next(429, {}), status: 503, error: 'rate-limited', retryAfter: '30', calls: 1 }],
-    ['Courier rate limiting with Retry-After of a day (passed on capped at an hour)', { setup: () => stub.next(429, {}, { 'retry-after': '86400' }), status: 503, error: 'rate-limited', retryAfter: '3600', calls: 1 }],
-    ['Courier answering a token for another user', { setup: () => stub.next(200, { token: makeJwt({ scope: 'user_id:mallory inbox:read:messages', exp: 1_900_003_600 }) }), status: 502, error: 'invalid-response', calls: 1 }],
+    [
+      'Courier refusing the API key (never a 401: that would sign the user out)',
+      { options: { apiKey: 'sk_test_wrong' }, status: 500, error: 'unauthorized', calls: 1 },
+    ],
+    [
+      'Courier rate limiting with Retry-After 7',
+      { setup: () => stub.next(429, {}, { 'retry-after': '7' }), status: 503, error: 'rate-limited', retryAfter: '7', calls: 1 },
+    ],
+    [
+      'Courier rate limiting without Retry-After',
+      { setup: () => stub.next(429, {}), status: 503, error: 'rate-limited', retryAfter: '30', calls: 1 },
+    ],
+    [
+      'Courier rate limiting with Retry-After of a day (passed on capped at an hour)',
+      { setup: () => stub.next(429, {}, { 'retry-after': '86400' }), status: 503, error: 'rate-limited', retryAfter: '3600', calls: 1 },
+    ],
+    [
+      'Courier answering a token for another user',
+      {
+        setup: () => stub.next(200, { token: makeJwt({ scope: 'user_id:mallory inbox:read:messages', exp: 1_900_003_600 }) }),
+        status: 502,
+        error: 'invalid-response',
+        calls: 1,
+      },
+    ],
     ['Courier answering 503', { setup: () => stub.next(503, { message: 'down' }), status: 502, error: 'unavailable', calls: 1 }],
     ['Courier answering 200 without a token', { setup: () => stub.next(200, {}), status: 502, error: 'invalid-response', calls: 1 }],
     ['Courier answering 400', { setup: () => stub.next(400, { message: 'bad' }), status: 500, error: 'rejected', calls: 1 }],
     ['a session user id with a space', { user: 'alice inbox:write:messages', status: 500, error: 'invalid-input', calls: 0 }],
-  ])('answers the right status and error for %s, and reports it', async (_, { options = {}, user = 'alice', setup, status, error: code, retryAfter, calls }) => {
-    setup?.()
-    const onError = vi.fn()
-    const response = await handlerWith({ ...options, onError })(request(user))
-    expect(response.status).toBe(status)
-    const text = await response.text()
-    expect(JSON.parse(text)).toEqual({ error: code })
-    expect(text).not.toContain('sk_test')
-    expect(response.headers.get('cache-control')).toBe('no-store')
-    expect(response.headers.get('retry-after')).toBe(retryAfter ?? null)
-    expect(stub.requests).toHaveLength(calls)
-    expect(onError).toHaveBeenCalledTimes(1)
-    const [error] = onError.mock.calls[0] as [IssueTokenError]
-    expect(error).toBeInstanceOf(IssueTokenError)
-    expect(error.code).toBe(code)
-  })
+  ])(
+    'answers the right status and error for %s, and reports it',
+    async (_, { options = {}, user = 'alice', setup, status, error: code, retryAfter, calls }) => {
+      setup?.()
+      const onError = vi.fn()
+      const response = await handlerWith({ ...options, onError })(request(user))
+      expect(response.status).toBe(status)
+      const text = await response.text()
+      expect(JSON.parse(text)).toEqual({ error: code })
+      expect(text).not.toContain('sk_test')
+      expect(response.headers.get('cache-control')).toBe('no-store')
+      expect(response.headers.get('retry-after')).toBe(retryAfter ?? null)
+      expect(stub.requests).toHaveLength(calls)
+      expect(onError).toHaveBeenCalledTimes(1)
+      const [error] = onError.mock.calls[0] as [IssueTokenError]
+      expect(error).toBeInstanceOf(IssueTokenError)
+      expect(error.code).toBe(code)
+    },
+  )
 
   it('answers 500 internal when getUserId throws, reports it and calls nobody', async () => {
     const boom = new Error('session store down')
@@ -340,7 +372,15 @@ describe('createTokenHandler: failures the browser sees', () => {
   })
 
   it.each<[string, Options, number]>([
-    ['getUserId throws', { getUserId: () => { throw new Error('nope') } }, 500],
+    [
+      'getUserId throws',
+      {
+        getUserId: () => {
+          throw new Error('nope')
+        },
+      },
+      500,
+    ],
     ['Courier answers 503', {}, 502],
   ])('keeps its answer when onError itself throws (%s)', async (_, options, status) => {
     stub.next(503, {})
@@ -379,7 +419,11 @@ describe('createTokenHandler: options checked when it is created', () => {
     ['an unknown region', { baseUrl: undefined as unknown as string, region: 'mars' as 'us' }, 'Unknown region "mars"'],
     ['timeout Infinity', { timeout: Infinity }, 'Refusing timeout Infinity'],
     ['cache.minRemaining below 0 (it would serve expired tokens)', { cache: { minRemaining: -1 } }, 'Refusing cache.minRemaining -1'],
-    ['cache.minRemaining of the whole lifetime', { expiresIn: '1h', cache: { minRemaining: 3_600_000 } }, 'Refusing cache.minRemaining 3600000: use milliseconds from 0 to under the lifetime (3600000)'],
+    [
+      'cache.minRemaining of the whole lifetime',
+      { expiresIn: '1h', cache: { minRemaining: 3_600_000 } },
+      'Refusing cache.minRemaining 3600000: use milliseconds from 0 to under the lifetime (3600000)',
+    ],
     ['cache.minRemaining NaN', { cache: { minRemaining: NaN } }, 'Refusing cache.minRemaining NaN'],
     ['cache.maxEntries 0', { cache: { maxEntries: 0 } }, 'Refusing cache.maxEntries 0'],
     ['expiresIn past a year', { expiresIn: '999999 days' }, 'Refusing expiresIn "999999 days"'],
@@ -403,7 +447,10 @@ describe('toNodeHandler', () => {
   const contexts: NodeContext[] = []
 
   const cookie = (header: string | undefined, name: string) =>
-    header?.split(/;\s*/).find((part) => part.startsWith(`${name}=`))?.slice(name.length + 1)
+    header
+      ?.split(/;\s*/)
+      .find((part) => part.startsWith(`${name}=`))
+      ?.slice(name.length + 1)
 
   beforeAll(async () => {
     const handler = createTokenHandler<NodeContext>({
@@ -449,7 +496,11 @@ describe('toNodeHandler', () => {
   })
 
   it('answers 401 without the session cookie, whatever the body says', async () => {
-    const response = await fetch(`${base}/api/courier-token`, { method: 'POST', body: '{"userId":"mallory"}', headers: { 'content-type': 'application/json' } })
+    const response = await fetch(`${base}/api/courier-token`, {
+      method: 'POST',
+      body: '{"userId":"mallory"}',
+      headers: { 'content-type': 'application/json' },
+    })
     expect(response.status).toBe(401)
     expect(await response.json()).toEqual({ error: 'unauthenticated' })
     expect(stub.requests).toHaveLength(0)
@@ -484,7 +535,11 @@ describe('toNodeHandler', () => {
     const { connect, createServer: createHttp2Server } = await import('node:http2')
     const h2 = createHttp2Server(
       toNodeHandler(
-        createTokenHandler<NodeContext>({ apiKey: KEY, baseUrl: stub.baseUrl, getUserId: (request) => cookie(request.headers.get('cookie') ?? undefined, 'session') }),
+        createTokenHandler<NodeContext>({
+          apiKey: KEY,
+          baseUrl: stub.baseUrl,
+          getUserId: (request) => cookie(request.headers.get('cookie') ?? undefined, 'session'),
+        }),
       ) as unknown as Parameters<typeof createHttp2Server>[0],
     )
     await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve))
@@ -540,7 +595,9 @@ describe('toNodeHandler', () => {
     )
     try {
       await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve))
-      const response = await fetch(`http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/api/courier-token`, { redirect: 'manual' })
+      const response = await fetch(`http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/api/courier-token`, {
+        redirect: 'manual',
+      })
       expect(response.status).toBe(302)
       expect(response.headers.get('location')).toBe('/login')
       await new Promise((resolve) => setTimeout(resolve, 50))

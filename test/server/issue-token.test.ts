@@ -40,7 +40,8 @@ async function failure(options: Partial<IssueCourierTokenOptions> = {}): Promise
   return error
 }
 
-const tokenResponse = (token: string) => new Response(JSON.stringify({ token }), { status: 200, headers: { 'content-type': 'application/json' } })
+const tokenResponse = (token: string) =>
+  new Response(JSON.stringify({ token }), { status: 200, headers: { 'content-type': 'application/json' } })
 
 describe('issueCourierToken: the request', () => {
   it('posts the default scope and a one-hour expires_in to /auth/issue-token with the Bearer key', async () => {
@@ -155,9 +156,21 @@ describe('issueCourierToken: input refused before any request', () => {
   })
 
   it.each<[string, string, string]>([
-    ['an empty baseUrl (COURIER_BASE_URL= in a .env)', '', 'Refusing baseUrl "": use an http(s) URL such as https://api.courier.com, or leave it out for the region\'s.'],
-    ['a baseUrl without a scheme', 'api.eu.courier.com', 'Refusing baseUrl "api.eu.courier.com": use an http(s) URL such as https://api.courier.com, or leave it out for the region\'s.'],
-    ['a baseUrl of another scheme', 'ftp://api.courier.com', 'Refusing baseUrl "ftp://api.courier.com": use an http(s) URL such as https://api.courier.com, or leave it out for the region\'s.'],
+    [
+      'an empty baseUrl (COURIER_BASE_URL= in a .env)',
+      '',
+      'Refusing baseUrl "": use an http(s) URL such as https://api.courier.com, or leave it out for the region\'s.',
+    ],
+    [
+      'a baseUrl without a scheme',
+      'api.eu.courier.com',
+      'Refusing baseUrl "api.eu.courier.com": use an http(s) URL such as https://api.courier.com, or leave it out for the region\'s.',
+    ],
+    [
+      'a baseUrl of another scheme',
+      'ftp://api.courier.com',
+      'Refusing baseUrl "ftp://api.courier.com": use an http(s) URL such as https://api.courier.com, or leave it out for the region\'s.',
+    ],
   ])('refuses %s with invalid-input, not as Courier unavailable', async (_, baseUrl, message) => {
     const fetch = vi.fn<typeof globalThis.fetch>(async () => tokenResponse(courierJwt()))
     const error = await failure({ baseUrl, fetch })
@@ -195,7 +208,11 @@ describe('issueCourierToken: Courier’s answers', () => {
 
   it.each<[string, string, () => void]>([
     ['a wrong key with a trailing newline', `${WRONG_KEY}\n`, () => {}],
-    ['a good key with a trailing CR, as read from a CRLF .env file', `${KEY}\r`, () => stub.next(500, { message: `internal error while checking ${KEY}` })],
+    [
+      'a good key with a trailing CR, as read from a CRLF .env file',
+      `${KEY}\r`,
+      () => stub.next(500, { message: `internal error while checking ${KEY}` }),
+    ],
   ])('scrubs the key Courier echoes for %s (fetch sends it trimmed)', async (_, apiKey, setup) => {
     setup()
     const error = await failure({ apiKey })
@@ -209,7 +226,8 @@ describe('issueCourierToken: Courier’s answers', () => {
     const apiKey = 'pk_prod_4F7KX2M9QD1ZP8RS6TB3VWYJ0N'
     stub.next(500, { message: `internal error while checking ${apiKey.slice(0, length)}`, type: 'api_error' })
     const error = await failure({ apiKey })
-    for (const text of [String(error), error.message, JSON.stringify(error), error.stack ?? '']) expect(text).not.toContain(apiKey.slice(0, length))
+    for (const text of [String(error), error.message, JSON.stringify(error), error.stack ?? ''])
+      expect(text).not.toContain(apiKey.slice(0, length))
     expect(error.message).toContain('internal error while checking [redacted]')
   })
 
@@ -312,14 +330,18 @@ describe('issueCourierToken: Courier’s answers', () => {
   it.each<[string, () => Promise<Response>]>([
     ['a fetch that never answers', () => new Promise<Response>(() => {})],
     ['a body that never ends', async () => new Response(new ReadableStream({ start() {} }), { status: 200 })],
-  ])('gives up after the timeout with unavailable even when %s and ignores the abort signal', async (_, answer) => {
-    const fetch = vi.fn<typeof globalThis.fetch>(answer)
-    const started = Date.now()
-    const error = await failure({ fetch, timeout: 50 })
-    expect(Date.now() - started).toBeLessThan(2_000)
-    expect(error.code).toBe('unavailable')
-    expect(error.message).toMatch(/timeout|abort/i)
-  }, 3_000)
+  ])(
+    'gives up after the timeout with unavailable even when %s and ignores the abort signal',
+    async (_, answer) => {
+      const fetch = vi.fn<typeof globalThis.fetch>(answer)
+      const started = Date.now()
+      const error = await failure({ fetch, timeout: 50 })
+      expect(Date.now() - started).toBeLessThan(2_000)
+      expect(error.code).toBe('unavailable')
+      expect(error.message).toMatch(/timeout|abort/i)
+    },
+    3_000,
+  )
 
   it('waits for Courier with a timeout beyond the 32-bit timer range instead of aborting at once', async () => {
     // Node fires a longer timer after 1 ms.

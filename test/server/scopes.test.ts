@@ -65,7 +65,7 @@ describe('assertUserId', () => {
 
 describe('buildScope', () => {
   it.each([
-    ['scopes', { scopes: 'read:brands' }, "scopes must be an array, such as ['read:brands'], not \"read:brands\"."],
+    ['scopes', { scopes: 'read:brands' }, 'scopes must be an array, such as [\'read:brands\'], not "read:brands".'],
     ['features', { features: 'inbox' }, "features must be an array, such as ['inbox', 'preferences'], not \"inbox\"."],
   ])('throws a TypeError for %s given as a string, rather than reading it a character at a time', (_, options, message) => {
     expect(() => buildScope({ userId: 'alice', ...(options as object) })).toThrow(new TypeError(message))
@@ -80,7 +80,10 @@ describe('buildScope', () => {
     [['preferences'], 'user_id:alice read:preferences write:preferences'],
     [['push'], 'user_id:alice write:user-tokens'],
     [['push', 'inbox'], 'user_id:alice write:user-tokens inbox:read:messages inbox:write:events'],
-    [['inbox', 'preferences', 'push'], 'user_id:alice inbox:read:messages inbox:write:events read:preferences write:preferences write:user-tokens'],
+    [
+      ['inbox', 'preferences', 'push'],
+      'user_id:alice inbox:read:messages inbox:write:events read:preferences write:preferences write:user-tokens',
+    ],
     [[], 'user_id:alice'],
   ])('adds the scopes of the features %j in order', (features, expected) => {
     expect(buildScope({ userId: 'alice', features })).toBe(expected)

@@ -37,9 +37,14 @@ describe('computeUserSignature', () => {
     expect(signature).toMatch(/^[0-9a-f]{64}$/)
   })
 
-  it.each(['\n', '\r', '\r\n', ' '])('signs with the key Courier knows when it ends in %j (a CRLF .env), as issueCourierToken sends it trimmed', async (suffix) => {
-    expect(await computeUserSignature('alice', `sk_test_valid${suffix}`)).toBe(createHmac('sha256', 'sk_test_valid').update('alice').digest('hex'))
-  })
+  it.each(['\n', '\r', '\r\n', ' '])(
+    'signs with the key Courier knows when it ends in %j (a CRLF .env), as issueCourierToken sends it trimmed',
+    async (suffix) => {
+      expect(await computeUserSignature('alice', `sk_test_valid${suffix}`)).toBe(
+        createHmac('sha256', 'sk_test_valid').update('alice').digest('hex'),
+      )
+    },
+  )
 
   it('gives different signatures for different users and keys', async () => {
     const base = await computeUserSignature('alice', 'key-1')
