@@ -11,8 +11,8 @@ export default [
     import: '*',
     gzip: true,
     // Issue 13: 8 kB for the core, +1 kB for cross-tab. Issue 14 (never late) measured 9,122 B and issue 16
-    // (one owner per policy) 9,381 B: over, and raised to what it measures until a later issue decides.
-    limit: '9385 B',
+    // (one owner per policy) 9,454 B with the review's fixes: over, and raised to what it measures until a later issue decides.
+    limit: '9455 B',
     modifyEsbuildConfig: esm,
   },
   {
@@ -24,9 +24,10 @@ export default [
     // Issue 13 settled it: the plain-words messages stay, and our own code stays within 4,800 B. Issue 14
     // (checking a peer's times against its claims, expiresIn, the Retry-After ceiling) added 171 B: 4,970 B.
     // Issue 16 (the retry module, one setter for the next fetch, short functions, no nested ternary) added
-    // 255 B: 5,225 B.
+    // 255 B: 5,225 B; the review's fixes (expiresIn needs iat and yields to the Date header, a peer's token
+    // may be as far after exp as this tab's own, handlers delivered from a copy) 76 B more: 5,301 B.
     // Raised to what it measures until a later issue decides (the issue notes give the options).
-    limit: '5225 B',
+    limit: '5305 B',
     modifyEsbuildConfig: esm,
   },
   {

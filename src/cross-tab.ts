@@ -11,7 +11,8 @@
 // on the sender's local clock: tabs share the clock); `signed-out` (the backend answered 401 or 403).
 // Any page of the origin can post on the channel, so a `token` is checked before the manager sees it
 // (placePeerToken): its times must be its claims moved by one offset, not issued in the future, and
-// its expiry is never placed after the JWT's own `exp`; a token without `exp` or `iat` is not taken.
+// its expiry is never placed after the JWT's own `exp` by more than this tab's own token is (a clock
+// ahead of the server's); a token without `exp` or `iat` is not taken.
 //
 // - Each running tab holds a lock of its own, `<stream> tab <random>`, from joinTabs() to close():
 //   what `navigator.locks.query()` shows the others.
@@ -87,20 +88,23 @@ export const openChannel = (name: string): ChannelLike | undefined => {
 /**
  * A peer's token on this tab's clock, or undefined when its times cannot be an honest placement: both
  * must be its `exp` and `iat` claims moved by one offset (the sender's skew correction), and it cannot
- * have been issued after `now`. Trusted no further than the JWT's own `exp`: the sender may have known
- * the server's time, but this tab cannot tell, and a forged message could say anything. A token without
- * `exp` or `iat` is never taken from a peer (Courier writes both when asked for an expiry).
+ * have been issued after `now`. Placed no later than the JWT's own `exp`, moved by `trusted` at most:
+ * the offset of the token this tab holds itself (its own measure of how far its clock runs ahead of the
+ * server's; 0 without one). A sender may know better, but a forged message could say anything. A token
+ * without `exp` or `iat` is never taken from a peer (Courier writes both when asked for an expiry).
  */
 export function placePeerToken(
   info: TokenInfo,
   expiresAt: number | undefined,
   issuedAt: number | undefined,
   now: number,
+  trusted?: () => number | undefined,
 ): TokenInfo | undefined {
   const offset = expiresAt! - info.expiresAt!
   // NaN (a time missing on either side) fails the comparison, as it should.
   if (!(Math.abs(issuedAt! - info.issuedAt! - offset) <= 1) || issuedAt! > now) return
-  const shift = Math.min(offset, 0)
+  // Later than exp only by as much as this tab's own token was (its clock runs ahead of the server's).
+  const shift = offset > 0 ? Math.min(offset, Math.max(trusted?.() || 0, 0)) : offset
   return { ...info, expiresAt: info.expiresAt! + shift, issuedAt: info.issuedAt! + shift }
 }
 
@@ -185,7 +189,12 @@ export function joinTabs(
     } else if (message) {
       let info: TokenInfo | undefined
       try {
-        info = placePeerToken(decodeToken(message.token), message.expiresAt, message.issuedAt, clock.now())
+        // How far this tab's own token is placed after its exp: only asked for when the peer's is later.
+        const ownOffset = () => {
+          const mine = held()
+          return mine && mine.expiresAt! - mine.claims.exp! * 1000
+        }
+        info = placePeerToken(decodeToken(message.token), message.expiresAt, message.issuedAt, clock.now(), ownOffset)
       } catch {
         return
       }

@@ -73,7 +73,8 @@ const placeAnswer = async (
   let expiresIn: unknown
   try {
     const value = (await answer()) as { token?: string; expiresIn?: unknown } | null
-    expiresIn = value?.expiresIn
+    // null is no expiresIn: JSON serialisers write it for a missing value.
+    expiresIn = value?.expiresIn ?? undefined
     info = decodeToken(value?.token ?? (value as string))
   } catch (cause) {
     throw new TokenManagerError('invalid-response', problem, { cause })

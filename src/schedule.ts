@@ -18,10 +18,11 @@ export const clampDelay = (ms: number): number => Math.min(Math.max(ms, 0), CLOC
  * age added to its life: then its own `exp`, while still ahead on the local clock when the answer
  * arrived (`arrivedAt`), is the limit (clocks that agree, the common case). Only a token dead by the
  * local clock (a clock far ahead) is given its lifetime from the request's start.
- * An `expiresIn` from the backend (seconds left, as OAuth's `expires_in`) beats every clock: counted
- * from the request's start, it is never late. It is read as at most the token's whole lifetime (a
- * backend answering milliseconds must not make a token live 1000 times longer) and means nothing
- * for a token without `exp`.
+ * An `expiresIn` from the backend (seconds left, as OAuth's `expires_in`) needs no client clock:
+ * counted from the request's start, it is never late. It is read as at most the token's lifetime,
+ * `exp − iat` (a backend answering milliseconds must not make a token live 1000 times longer), so it
+ * needs both claims; with a `Date` header as well, the earlier placement wins (they differ by a second
+ * when both are right, and a backend that echoes its configured lifetime for a cached token is caught).
  */
 export function placeOnLocalClock(
   info: TokenInfo,
@@ -35,7 +36,10 @@ export function placeOnLocalClock(
   const serverNow = Math.max(issuedAt || -Infinity, serverTime || -Infinity)
   let offset = serverNow > -Infinity ? startedAt - serverNow - 1000 : 0
   if (!serverTime && expiresAt! > arrivedAt) offset = Math.min(offset, 0)
-  if (expiresIn! >= 0 && expiresAt) offset = startedAt + Math.min(expiresIn! * 1000, expiresAt - (issuedAt || 0)) - expiresAt
+  if (expiresIn! >= 0 && expiresAt && issuedAt) {
+    const relative = startedAt + Math.min(expiresIn! * 1000, expiresAt - issuedAt) - expiresAt
+    offset = serverTime ? Math.min(offset, relative) : relative
+  }
   const shift = (time?: number) => time && time + offset
   return { ...info, expiresAt: shift(expiresAt), issuedAt: shift(issuedAt) }
 }

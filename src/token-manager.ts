@@ -101,8 +101,13 @@ type State = 'idle' | 'running' | 'unauthenticated' | 'stopped'
 type Logger = (event: DebugEvent, data: unknown) => void
 
 // A TypeError names what is wrong, at the call that passed it. A timeout of 0 would fail every request.
-function assertSettings(refreshMargin: number, timeout: number, retry: object, features?: Feature[]) {
-  if (!(timeout > 0) || ![refreshMargin, timeout, ...Object.values(retry)].every((ms) => ms >= 0 && ms < Infinity)) {
+// maxRetryAfter may be Infinity: no ceiling.
+function assertSettings(refreshMargin: number, timeout: number, retry: Record<keyof typeof DEFAULT_RETRY, number>, features?: Feature[]) {
+  const { limit, baseDelay, maxDelay, maxRetryAfter } = retry
+  if (
+    !(timeout > 0 && maxRetryAfter >= 0) ||
+    ![refreshMargin, timeout, limit, baseDelay, maxDelay].every((ms) => ms >= 0 && ms < Infinity)
+  ) {
     throw new TypeError('refreshMargin and retry take finite numbers >= 0, timeout > 0.')
   }
   assertFeatures(features)
@@ -215,7 +220,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   // A handler may stop the manager; the rest then hear nothing. A handler may change the status
   // (stop(), refresh()): the rest have just heard the new one and must not hear the old one after it.
   const emit = <K extends keyof TokenEvents>(type: K, event: TokenEvents[K]) => {
-    const handlers = (emitter.all.get(type) ?? []) as Array<(event: TokenEvents[K]) => void>
+    // A copy: a handler that removes itself, or adds another, changes mitt's list, not this delivery.
+    const handlers = [...(emitter.all.get(type) ?? [])] as Array<(event: TokenEvents[K]) => void>
     const listening = () => (type === 'status' ? event === status : state !== 'stopped')
     deliver(log ? [(data: TokenEvents[K]) => log(type, data), ...handlers] : handlers, event, listening)
   }

@@ -784,6 +784,51 @@ describe('a peer’s token, checked against its claims', () => {
     expect(placed(claims())).toBeUndefined()
   })
 
+  it('places it later than exp by as much as this tab’s own token is, at most: a clock ahead of the server’s, measured by the tab itself', () => {
+    const info = decodeToken(courierJwt({ issuedAt: Date.now() - 30 * 60 * SECOND }))
+    const ownOffset = () => 10 * 60 * SECOND
+    expect(
+      placePeerToken(info, info.expiresAt! + 10 * 60 * SECOND, info.issuedAt! + 10 * 60 * SECOND, Date.now(), ownOffset),
+    ).toMatchObject({
+      expiresAt: info.expiresAt! + 10 * 60 * SECOND,
+    })
+    expect(
+      placePeerToken(info, info.expiresAt! + 20 * 60 * SECOND, info.issuedAt! + 20 * 60 * SECOND, Date.now(), ownOffset),
+    ).toMatchObject({
+      expiresAt: info.expiresAt! + 10 * 60 * SECOND,
+    })
+    // Its own token placed early (a clock behind): no later than exp.
+    expect(
+      placePeerToken(info, info.expiresAt! + 5 * 60 * SECOND, info.issuedAt! + 5 * 60 * SECOND, Date.now(), () => -SECOND),
+    ).toMatchObject({
+      expiresAt: info.expiresAt,
+    })
+  })
+
+  it('takes a peer’s newer token with the same skew correction as its own, when its clock runs two hours ahead of the server’s (no fetch of its own)', async () => {
+    const ahead = 2 * HOUR
+    // The server's clock is two hours behind this machine's: its Date header and iat say so.
+    const serverNow = () => Date.now() - ahead
+    backend.reply(() =>
+      tokenResponse(courierJwt({ issuedAt: serverNow() - 5 * 60 * SECOND }), { headers: { date: new Date(serverNow()).toUTCString() } }),
+    )
+    const victim = tab()
+    const [own] = await startAll(victim)
+    expect(own!.expiresAt).toBeGreaterThan(Date.now() + 54 * 60 * SECOND)
+    // A peer's newer token, placed the same way by a tab of the same machine.
+    const newer = decodeToken(courierJwt({ issuedAt: serverNow() }))
+    const offset = ahead - SECOND
+    channels.inject(CHANNEL, {
+      type: 'token',
+      token: newer.token,
+      expiresAt: newer.expiresAt! + offset,
+      issuedAt: newer.issuedAt! + offset,
+    })
+    await settle()
+    expect(victim.current).toMatchObject({ token: newer.token, expiresAt: newer.expiresAt! + offset })
+    expect(backend.requests).toHaveLength(1)
+  })
+
   describe('in a tab', () => {
     // The review's reproduction: a page of the origin posts an hour-expired JWT with an expiry 10^10 ms ahead.
     const expiredAnHourAgo = () => decodeToken(courierJwt({ issuedAt: Date.now() - 2 * HOUR }))

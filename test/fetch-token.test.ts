@@ -144,10 +144,7 @@ describe('createTokenSource: url', () => {
     it.each([
       ['{ token, expiresIn }', () => jsonResponse({ token: REUSED, expiresIn: 3060 })],
       ['{ jwt, expiresIn }', () => jsonResponse({ jwt: REUSED, expiresIn: 3060 })],
-      [
-        '{ token, expiresIn } with a Date header that disagrees',
-        () => jsonResponse({ token: REUSED, expiresIn: 3060 }, { headers: { date: 'Wed, 01 Jan 2025 15:00:00 GMT' } }),
-      ],
+      ['{ jwt, expiresIn } with other fields null', () => jsonResponse({ jwt: REUSED, expiresIn: 3060, refreshIn: null })],
     ])('places the expiry expiresIn seconds after the request started: %s', async (_, response) => {
       const backend = backendReplying(response())
       // A client clock two hours ahead, which no Date header or iat could reveal for a reused token.
@@ -163,21 +160,40 @@ describe('createTokenSource: url', () => {
       expect(info.expiresAt).toBe(STARTED + 3_060_000)
     })
 
-    it.each<[string, unknown]>([
-      ['a string', '3060'],
-      ['a negative number', -1],
-      ['NaN', Number.NaN],
-      ['Infinity', Infinity],
-      ['null', null],
-    ])('rejects %s with invalid-response, naming expiresIn', async (_, expiresIn) => {
-      const backend = backendReplying(jsonResponse({ token: JWT, expiresIn }))
-      const fromUrl = asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED)))
+    it('takes the earlier placement when a Date header disagrees: the backend contradicts itself, and late is the one thing not allowed', async () => {
+      // The Date header says 15:00, when the token (exp 12:51) is already dead; expiresIn says 51 minutes left.
+      const backend = backendReplying(
+        jsonResponse({ token: REUSED, expiresIn: 3060 }, { headers: { date: 'Wed, 01 Jan 2025 15:00:00 GMT' } }),
+      )
+      const startedAt = ISSUED + 2 * 3_600_000
+      const info = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), startedAt, () => startedAt + 300)
+      expect(info.expiresAt).toBeLessThan(startedAt)
+    })
+
+    it('reads expiresIn: null (what JSON serialisers write for a missing value) as no expiresIn', async () => {
+      const backend = backendReplying(jsonResponse({ token: JWT, expiresIn: null }))
+      const info = await createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED)
+      expect(info.expiresAt).toBe(ISSUED + 3_600_000)
+    })
+
+    it.each<[string, unknown, boolean]>([
+      ['a string', '3060', true],
+      ['a negative number', -1, true],
+      ['NaN', Number.NaN, false],
+      ['Infinity', Infinity, false],
+    ])('rejects %s with invalid-response, naming expiresIn', async (_, expiresIn, inJson) => {
       const fromFunction = asTokenManagerError(
         await rejectionOf(
           createTokenSource({ fetchToken: async () => ({ token: JWT, expiresIn: expiresIn as number }) })(newSignal(), STARTED),
         ),
       )
-      for (const error of [fromUrl, fromFunction]) {
+      const errors = [fromFunction]
+      // JSON has no NaN or Infinity: JSON.stringify writes null, which is no expiresIn.
+      if (inJson) {
+        const backend = backendReplying(jsonResponse({ token: JWT, expiresIn }))
+        errors.push(asTokenManagerError(await rejectionOf(createTokenSource({ url: URL_, fetch: backend.fetch })(newSignal(), STARTED))))
+      }
+      for (const error of errors) {
         expect(error.code).toBe('invalid-response')
         expect(error.message).toBe('expiresIn must be a number of seconds, 0 or more.')
       }

@@ -4,6 +4,8 @@
 // client.inbox.socket. No hand-written GraphQL: every request is the one courier-js sends a real Courier.
 import './helpers/happy-dom-conformance'
 import browserConsole from 'node:console'
+import { request as httpRequest } from 'node:http'
+import { connect } from 'node:net'
 import { Courier, CourierClient, type InboxMessage, type InboxMessageEventEnvelope } from '@trycourier/courier-js'
 import { CourierInboxDatastore, defaultFeeds } from '@trycourier/courier-ui-inbox'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -595,5 +597,66 @@ describe('filters, paging and scopes as courier-js expects them', () => {
     await until(() => watcherEvents.length === 1, "the message on the full token's socket")
     await until(() => blindEvents.length > 0, 'anything on the blind socket', 200).catch(() => {})
     expect(blindEvents).toEqual([])
+  })
+})
+
+describe('odd input', () => {
+  // node:http, not happy-dom's fetch: a page's fetch logs every 4xx to its console, as a browser would.
+  const post = (path: string, body: string) =>
+    new Promise<{ status: number }>((resolve, reject) => {
+      const request = httpRequest(
+        `${local.baseUrl}${path}`,
+        { method: 'POST', headers: { authorization: `Bearer ${LOCAL_COURIER_API_KEY}` } },
+        (response) => {
+          response.on('error', () => {}) // the connection the server dropped after its answer
+          response.resume()
+          resolve({ status: response.statusCode ?? 0 })
+        },
+      )
+      request.on('error', reject)
+      request.end(body)
+    })
+
+  it.each([
+    ['a null body to Issue Token', '/auth/issue-token', 'null'],
+    ['a JSON string to the Inbox API', '/inbox/q', '"query"'],
+    ['a body that is not JSON', '/auth/issue-token', '{'],
+    ['an expires_in of 0', '/auth/issue-token', '{"scope":"user_id:alice","expires_in":"0"}'],
+  ])('answers %s with a 400 or 401 and keeps serving', async (_, path, body) => {
+    const response = await post(path, body)
+    expect([400, 401]).toContain(response.status)
+    const issued = await post('/auth/issue-token', JSON.stringify({ scope: `user_id:${USER}`, expires_in: '60s' }))
+    expect(issued.status).toBe(200)
+  })
+
+  it('refuses a body over a megabyte with a 413', async () => {
+    const { port } = new URL(local.baseUrl)
+    const client = connect(Number(port), '127.0.0.1')
+    client.on('error', () => {}) // the server drops the rest of the body
+    const statusLine = new Promise<string>((resolve) => client.once('data', (data) => resolve(String(data).split('\r\n')[0]!)))
+    client.write(`POST /auth/issue-token HTTP/1.1\r\nHost: x\r\nContent-Length: 1100000\r\n\r\n${'x'.repeat(1_100_000)}`)
+    expect(await statusLine).toBe('HTTP/1.1 413 Payload Too Large')
+    client.destroy()
+    const issued = await post('/auth/issue-token', JSON.stringify({ scope: `user_id:${USER}`, expires_in: '60s' }))
+    expect(issued.status).toBe(200)
+  })
+
+  it('closes while a client refused at the socket upgrade keeps its half of the connection open', async () => {
+    const { port } = new URL(local.baseUrl)
+    const client = connect(Number(port), '127.0.0.1')
+    client.on('error', () => {})
+    await new Promise((resolve) => client.once('connect', resolve))
+    client.write(
+      'GET /realtime?auth=nope&userId=alice HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    )
+    const answer = await new Promise<string>((resolve) => client.once('data', (data) => resolve(String(data))))
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 401 Unauthorized')
+    const closed = await Promise.race([
+      local.close().then(() => 'closed'),
+      new Promise((resolve) => setTimeout(() => resolve('hung'), 2_000)),
+    ])
+    expect(closed).toBe('closed')
+    client.destroy()
+    local = await startLocalCourier({ secret: SECRET })
   })
 })

@@ -156,17 +156,18 @@ describe('placeOnLocalClock', () => {
     // A token issued 9 minutes ago for 10 (the backend reused it), 1 minute left by the server's word.
     const reused = tokenInfo(SERVER_NOW - 9 * MINUTE, SERVER_NOW + MINUTE)
 
+    // With a Date header as well, the earlier of the two placements: the Date header's, a second early.
     it.each([
-      { clock: 'agrees', skew: 0, serverTime: undefined },
-      { clock: 'is an hour behind, with a Date header', skew: -HOUR, serverTime: SERVER_NOW },
-      { clock: 'is an hour ahead, without a Date header', skew: HOUR, serverTime: undefined },
-      { clock: 'is a day ahead, with a Date header', skew: 24 * HOUR, serverTime: SERVER_NOW },
-    ])('counts the expiry from the request’s start whatever the clock says: the client clock $clock', ({ skew, serverTime }) => {
+      { clock: 'agrees', skew: 0, serverTime: undefined, early: 0 },
+      { clock: 'is an hour behind, with a Date header', skew: -HOUR, serverTime: SERVER_NOW, early: SECOND },
+      { clock: 'is an hour ahead, without a Date header', skew: HOUR, serverTime: undefined, early: 0 },
+      { clock: 'is a day ahead, with a Date header', skew: 24 * HOUR, serverTime: SERVER_NOW, early: SECOND },
+    ])('counts the expiry from the request’s start whatever the clock says: the client clock $clock', ({ skew, serverTime, early }) => {
       const startedAt = SERVER_NOW + skew
 
       const placed = placeOnLocalClock(reused, startedAt, serverTime, startedAt + 200, 60)
 
-      expect(placed.expiresAt).toBe(startedAt + MINUTE)
+      expect(placed.expiresAt).toBe(startedAt + MINUTE - early)
       // Both times move by one offset: the lifetime stays the claims' own.
       expect(placed.expiresAt! - placed.issuedAt!).toBe(10 * MINUTE)
     })
@@ -180,6 +181,23 @@ describe('placeOnLocalClock', () => {
 
     it('takes expiresIn: 0 as a token dead on arrival', () => {
       expect(placeOnLocalClock(reused, SERVER_NOW, SERVER_NOW, SERVER_NOW, 0).expiresAt).toBe(SERVER_NOW)
+    })
+
+    it('never places a token later than the Date header does: a backend that echoes its configured lifetime for a cached token is caught', () => {
+      // Issued 50 minutes ago for an hour: 10 minutes left, though the backend says 3600 s.
+      const cached = tokenInfo(SERVER_NOW - 50 * MINUTE, SERVER_NOW + 10 * MINUTE)
+
+      expect(placeOnLocalClock(cached, SERVER_NOW, SERVER_NOW, SERVER_NOW, 3600).expiresAt).toBe(SERVER_NOW + 10 * MINUTE - SECOND)
+    })
+
+    it.each([
+      ['no iat', undefined],
+      ['iat: 0, a placeholder', 0],
+    ])('means nothing for a token with %s: its lifetime, the bound on expiresIn, is unknown', (_, iat) => {
+      const noIat = tokenInfo(iat, SERVER_NOW + HOUR)
+
+      // A backend answering milliseconds (3,600,000 for an hour) cannot make it live 41 days.
+      expect(placeOnLocalClock(noIat, SERVER_NOW, undefined, SERVER_NOW, 3_600_000).expiresAt).toBe(SERVER_NOW + HOUR)
     })
 
     it('means nothing for a token without exp: it never expires', () => {

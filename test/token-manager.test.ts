@@ -88,6 +88,12 @@ describe('construction', () => {
     expect(() => createTokenManager({ crossTab: false, url: ENDPOINT, ...options } as TokenManagerOptions)).toThrow(TypeError)
   })
 
+  it('takes retry.maxRetryAfter: Infinity as no ceiling, and ignores retry keys it does not know', () => {
+    expect(() => createTokenManager({ crossTab: false, url: ENDPOINT, retry: { maxRetryAfter: Infinity } }).stop()).not.toThrow()
+    const kyStyle = { limit: 2, methods: ['get'] } as NonNullable<TokenManagerOptions['retry']>
+    expect(() => createTokenManager({ crossTab: false, url: ENDPOINT, retry: kyStyle }).stop()).not.toThrow()
+  })
+
   it('takes a timeout beyond setTimeout\'s 2^31 − 1 ms as "never", not as "at once"', async () => {
     // Browsers and Node fire a longer timer after 1 ms; fake timers do not, so this clock does.
     const clock = {
@@ -1051,6 +1057,27 @@ describe('privacy (11)', () => {
     expect(localStorage.length).toBe(0)
     expect(sessionStorage.length).toBe(0)
     expect(document.cookie).toBe('')
+  })
+})
+
+describe('events', () => {
+  it.each([
+    ['without a debug logger', undefined],
+    ['with a debug logger', () => {}],
+  ])('delivers to every handler registered when the event fired, also when one removes itself or adds another (%s)', async (_, debug) => {
+    const { manager } = setup(debug ? { debug } : {})
+    const heard: string[] = []
+    const offA = manager.on('token', () => {
+      heard.push('a')
+      offA()
+      manager.on('token', () => heard.push('late'))
+    })
+    manager.on('token', () => heard.push('b'))
+    manager.on('token', () => heard.push('c'))
+    await manager.start()
+    expect(heard).toEqual(['a', 'b', 'c'])
+    await manager.refresh()
+    expect(heard).toEqual(['a', 'b', 'c', 'b', 'c', 'late'])
   })
 })
 

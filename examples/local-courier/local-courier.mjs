@@ -32,6 +32,7 @@ const CORS = {
   'access-control-allow-methods': 'POST, OPTIONS',
 }
 const UNAUTHORIZED = { message: 'Unauthorized', type: 'authentication_error' }
+const MAX_BODY = 1_000_000
 // Mutation → the realtime event Courier sends the user's other connections.
 const EVENTS = {
   read: 'read',
@@ -113,7 +114,7 @@ export async function startLocalCourier({ port = 0, host = '127.0.0.1', secret =
     if (apiKey !== LOCAL_COURIER_API_KEY) return [401, UNAUTHORIZED]
     const { scope, expires_in } = body
     const lifetime = expires_in === undefined || expires_in === null ? undefined : seconds(expires_in)
-    if (typeof scope !== 'string' || (expires_in != null && lifetime === undefined))
+    if (typeof scope !== 'string' || (expires_in != null && !(lifetime >= 1 && lifetime < 2 ** 31)))
       return [400, { message: 'scope must be a string and expires_in a duration', type: 'invalid_request_error' }]
     const iat = Math.floor(Date.now() / 1000)
     const claims = {
@@ -198,31 +199,47 @@ export async function startLocalCourier({ port = 0, host = '127.0.0.1', secret =
     const send = (status, value) => response.writeHead(status, { ...CORS, 'content-type': 'application/json' }).end(JSON.stringify(value))
     if (request.method === 'OPTIONS') return response.writeHead(204, CORS).end()
     let body = ''
-    request.on('data', (chunk) => (body += chunk))
+    request.on('data', (chunk) => {
+      body += chunk
+      // No request of the SDK comes near a megabyte: refuse rather than buffer without end.
+      if (body.length > MAX_BODY) {
+        send(413, { message: 'Body too large', type: 'invalid_request_error' })
+        request.destroy()
+      }
+    })
     request.on('end', () => {
-      let parsed
+      // Odd input (a null body, a malformed URL) is a 400, never a crash of the demo's process.
       try {
-        parsed = JSON.parse(body || '{}')
+        answer(request, Object(JSON.parse(body || '{}')), send)
       } catch {
-        return send(400, { message: 'Body is not JSON', type: 'invalid_request_error' })
+        send(400, { message: 'Malformed request', type: 'invalid_request_error' })
       }
-      const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1]
-      const path = new URL(request.url ?? '/', 'http://local').pathname
-      if (request.method === 'POST' && path === '/auth/issue-token') return send(...issueToken(parsed, token))
-      if (request.method === 'POST' && path === '/inbox/q') {
-        const claims = verify(token, request.headers['x-courier-user-id'])
-        if (!claims) return send(401, UNAUTHORIZED)
-        return send(200, { data: inboxQuery(String(parsed.query ?? ''), claims, request.headers['x-courier-client-source-id']) })
-      }
-      send(404, { message: `${request.method} ${path} is not part of the local Courier`, type: 'not_found' })
     })
   })
 
+  const answer = (request, body, send) => {
+    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1]
+    const path = new URL(request.url ?? '/', 'http://local').pathname
+    if (request.method === 'POST' && path === '/auth/issue-token') return send(...issueToken(body, token))
+    if (request.method === 'POST' && path === '/inbox/q') {
+      const claims = verify(token, request.headers['x-courier-user-id'])
+      if (!claims) return send(401, UNAUTHORIZED)
+      return send(200, { data: inboxQuery(String(body.query ?? ''), claims, request.headers['x-courier-client-source-id']) })
+    }
+    send(404, { message: `${request.method} ${path} is not part of the local Courier`, type: 'not_found' })
+  }
+
   const realtime = new WebSocketServer({ noServer: true })
   server.on('upgrade', (request, socket, head) => {
-    const url = new URL(request.url ?? '/', 'ws://local')
+    let url
+    try {
+      url = new URL(request.url ?? '/', 'ws://local')
+    } catch {
+      return socket.destroy()
+    }
     const claims = verify(url.searchParams.get('auth'), url.searchParams.get('userId'))
-    if (!claims) return socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    // Refused, then gone: a client that keeps its half open must not hold close() up.
+    if (!claims) return socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy())
     realtime.handleUpgrade(request, socket, head, (ws) => {
       const readable = claims.scopes.includes('inbox:read:messages')
       const connection = {
