@@ -144,6 +144,24 @@ function deliver<T>(handlers: Array<(event: T) => void>, event: T, listening: ()
   }
 }
 
+/** A caller's promise for a token: rejected at once with `blocked`, or queued in `waiters`. */
+function enqueue(waiters: Waiter[], blocked: TokenManagerError | undefined): Promise<TokenInfo> {
+  const promise = new Promise<TokenInfo>((resolve, reject) => {
+    if (blocked) reject(blocked)
+    else waiters.push([resolve, reject])
+  })
+  // A fire-and-forget start() or refresh() must not raise an unhandled rejection; awaiting callers still get it.
+  promise.catch(() => {})
+  return promise
+}
+
+function settleAll(waiters: Waiter[], error?: TokenManagerError, info?: TokenInfo) {
+  for (const [resolve, reject] of waiters) {
+    if (error) reject(error)
+    else resolve(info!)
+  }
+}
+
 function statusOf(state: State, fetching: boolean, holding: boolean, failed: boolean): TokenStatus {
   if (state !== 'running') return state
   if (fetching) return holding ? 'refreshing' : 'loading'
@@ -187,14 +205,8 @@ async function timedRequest(
  */
 export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const source = createTokenSource(options)
-  const {
-    refreshMargin = DEFAULT_REFRESH_MARGIN_MS,
-    features,
-    userId,
-    clock = systemClock,
-    visibility = pageVisibility,
-    online = networkStatus,
-  } = options
+  const { refreshMargin = DEFAULT_REFRESH_MARGIN_MS, features, userId, clock = systemClock } = options
+  const { visibility = pageVisibility, online = networkStatus } = options
   const retry = { ...DEFAULT_RETRY, ...options.retry }
   const timeout = options.request?.timeout ?? DEFAULT_TIMEOUT_MS
   assertSettings(refreshMargin, timeout, retry, features)
@@ -245,23 +257,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     return undefined
   }
 
-  const wait = () => {
-    const promise = new Promise<TokenInfo>((resolve, reject) => {
-      const error = blocker()
-      if (error) reject(error)
-      else waiters.push([resolve, reject])
-    })
-    // A fire-and-forget start() or refresh() must not raise an unhandled rejection; awaiting callers still get it.
-    promise.catch(() => {})
-    return promise
-  }
-
-  const settle = (error?: TokenManagerError, info?: TokenInfo, settled = waiters.splice(0)) => {
-    for (const [resolve, reject] of settled) {
-      if (error) reject(error)
-      else resolve(info!)
-    }
-  }
+  const wait = () => enqueue(waiters, blocker())
+  const settle = (error?: TokenManagerError, info?: TokenInfo, settled = waiters.splice(0)) => settleAll(settled, error, info)
 
   // `now >= undefined` is false: a token without expiry stays valid.
   const isValid = (info: TokenInfo | undefined): info is TokenInfo => !!info && !(clock.now() >= info.expiresAt!)
