@@ -35,7 +35,7 @@
 //   any other waits a random 0.25–1.25 s for a peer's token first, which spreads the tabs' requests.
 // - A 401/403 from the backend in one tab is `signed-out` in all of them.
 // - The manager leaves by aborting its fetch, then close(): the channel closes, its lock is given back.
-import { systemClock } from './clock'
+import { type Clock, systemClock } from './clock'
 import { MAX_TIMER_DELAY_MS } from './constants'
 import { decodeToken, isTime, type TokenInfo } from './token'
 import type { TokenManagerOptions } from './token-manager'
@@ -108,6 +108,17 @@ export function placePeerToken(
   return { ...info, expiresAt: info.expiresAt! + shift, issuedAt: info.issuedAt! + shift }
 }
 
+/** Resolves after `ms` on `clock`, or at once when `signal` aborts. */
+const pause = (clock: Clock, ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve()
+    const id = clock.setTimeout(resolve, ms)
+    signal.addEventListener('abort', () => {
+      clock.clearTimeout(id)
+      resolve()
+    })
+  })
+
 /** A message from another tab, as sent, or undefined when it is not one of ours. */
 export function readMessage(data: unknown): CrossTabMessage | undefined {
   const message = data as Partial<Record<string, unknown>> | null
@@ -168,17 +179,6 @@ export function joinTabs(
 
   const post = (message: CrossTabMessage) => channel.postMessage(message)
   const share = ({ token, expiresAt, issuedAt }: TokenInfo) => post({ type: 'token', token, expiresAt, issuedAt })
-  // Resolves after `ms`, or at once when `signal` aborts.
-  const pause = (ms: number, signal: AbortSignal) =>
-    new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve()
-      const id = clock.setTimeout(resolve, ms)
-      signal.addEventListener('abort', () => {
-        clock.clearTimeout(id)
-        resolve()
-      })
-    })
-
   channel.onmessage = ({ data }) => {
     const message = readMessage(data)
     if (message?.type === 'ask') {
@@ -229,7 +229,7 @@ export function joinTabs(
     const asked = asking && ask(signal)
     if (!locks || orphaned) {
       // Without locks, a random wait lets the first tab's token reach the others before they fetch too.
-      if ((await asked) && !locks && !urgent) await pause(PEER_REPLY_MS * (1 + 4 * Math.random()), signal)
+      if ((await asked) && !locks && !urgent) await pause(clock, PEER_REPLY_MS * (1 + 4 * Math.random()), signal)
       if (!signal.aborted) await request()
       return
     }
@@ -239,7 +239,7 @@ export function joinTabs(
       clock.clearTimeout(giveUp)
       misses = 0
       // The holder's token was sent before its lock was released but may still be on its way; or peers were asked.
-      if (waited || (await asked)) await pause(PEER_REPLY_MS, signal)
+      if (waited || (await asked)) await pause(clock, PEER_REPLY_MS, signal)
       if (!signal.aborted) await request()
     }
     // Free: fetch at once. A locks API that refuses (a sandboxed frame) counts as held.
