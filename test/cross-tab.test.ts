@@ -47,6 +47,10 @@ function tab(options: Partial<UrlSource & TokenManagerSettings> = {}) {
   return Object.assign(manager, { events, wake: visibility.wake })
 }
 
+/** A peer's token message, its times the token's claims moved by `offset`, as an honest sender places them. */
+const sharePlaced = (info: TokenInfoLike & { token: string }, offset: number) =>
+  channels.inject(CHANNEL, { type: 'token', token: info.token, expiresAt: info.expiresAt! + offset, issuedAt: info.issuedAt! + offset })
+
 const settle = () => vi.advanceTimersByTimeAsync(0)
 const startAll = async (...managers: TokenManager[]) => {
   const started = managers.map((manager) => manager.start())
@@ -818,12 +822,7 @@ describe('a peer’s token, checked against its claims', () => {
     // A peer's newer token, placed the same way by a tab of the same machine.
     const newer = decodeToken(courierJwt({ issuedAt: serverNow() }))
     const offset = ahead - SECOND
-    channels.inject(CHANNEL, {
-      type: 'token',
-      token: newer.token,
-      expiresAt: newer.expiresAt! + offset,
-      issuedAt: newer.issuedAt! + offset,
-    })
+    sharePlaced(newer, offset)
     await settle()
     expect(victim.current).toMatchObject({ token: newer.token, expiresAt: newer.expiresAt! + offset })
     expect(backend.requests).toHaveLength(1)
@@ -866,12 +865,7 @@ describe('a peer’s token, checked against its claims', () => {
       // Issued 30 minutes ago for two hours, both times moved 20 minutes later (consistent, issued in the past).
       const newer = decodeToken(courierJwt({ lifetime: 7200, issuedAt: Date.now() - 30 * 60 * SECOND }))
       const offset = 20 * 60 * SECOND
-      channels.inject(CHANNEL, {
-        type: 'token',
-        token: newer.token,
-        expiresAt: newer.expiresAt! + offset,
-        issuedAt: newer.issuedAt! + offset,
-      })
+      sharePlaced(newer, offset)
       await settle()
       expect(victim.current).toMatchObject({ token: newer.token, expiresAt: newer.expiresAt })
       expect(own!.token).not.toBe(newer.token)
@@ -891,7 +885,7 @@ describe('whose token a tab adopts', () => {
     await vi.advanceTimersByTimeAsync(HOUR)
     expect(victim.current).toBeUndefined()
     const bob = decodeToken(courierJwt({ userId: 'bob', lifetime: 7200 }))
-    channels.inject(CHANNEL, { type: 'token', token: bob.token, expiresAt: bob.expiresAt! - SECOND, issuedAt: bob.issuedAt! - SECOND })
+    sharePlaced(bob, -SECOND)
     await settle()
     expect(own!.userId).toBe('alice')
     expect(victim.current).toBeUndefined()
@@ -903,7 +897,7 @@ describe('whose token a tab adopts', () => {
     victim.stop()
     const started = victim.start()
     const bob = decodeToken(courierJwt({ userId: 'bob', lifetime: 7200 }))
-    channels.inject(CHANNEL, { type: 'token', token: bob.token, expiresAt: bob.expiresAt! - SECOND, issuedAt: bob.issuedAt! - SECOND })
+    sharePlaced(bob, -SECOND)
     expect((await started).userId).toBe('bob')
   })
 })

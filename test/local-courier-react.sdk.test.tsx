@@ -11,20 +11,12 @@ import { type LocalCourier, startLocalCourier } from '../examples/local-courier/
 import { createTokenManager, type TokenManager } from '../src/index'
 import { useCourierSignIn } from '../src/react/index'
 import { createTokenHandler } from '../src/server'
-import { acted, render } from './helpers/react'
+import { acted, render, until } from './helpers/react'
 
 const USER = 'alice'
 let local: LocalCourier
 let manager: TokenManager
 let browserErrors: string[]
-
-const until = async (condition: () => boolean, what: string, timeout = 5_000) => {
-  const deadline = Date.now() + timeout
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await acted(() => new Promise((resolve) => setTimeout(resolve, 10)))
-  }
-}
 
 beforeEach(async () => {
   browserErrors = []

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildSync } from 'esbuild'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDemo, type DemoSession } from '../../examples/demo/server.mjs'
 import { PROTOCOL_VERSION } from '../../src/cross-tab'
@@ -131,6 +131,20 @@ function buildAtCommit(commit: string): string {
     rmSync(dir, { recursive: true, force: true })
   }
 }
+
+/** Records in `window.channelNames` the name of every BroadcastChannel the context's pages open. */
+const recordChannelNames = (context: BrowserContext) =>
+  context.addInitScript(() => {
+    const Native = BroadcastChannel
+    const names: string[] = []
+    ;(window as any).channelNames = names
+    ;(window as any).BroadcastChannel = class extends Native {
+      constructor(name: string) {
+        super(name)
+        names.push(name)
+      }
+    }
+  })
 
 describe('tabs in Chromium', () => {
   it('asks the backend once per cycle with 5 tabs, and every tab always holds a valid token', async () => {
@@ -403,17 +417,7 @@ describe('tabs in Chromium', () => {
   it('forged messages: a page of the origin posting on the library’s channel never makes a tab hold or hand out a token past its JWT’s exp', async () => {
     const context = await browser.newContext()
     // The channel names, as the library opens them in the page (no name is assumed).
-    await context.addInitScript(() => {
-      const Native = BroadcastChannel
-      const names: string[] = []
-      ;(window as any).channelNames = names
-      ;(window as any).BroadcastChannel = class extends Native {
-        constructor(name: string) {
-          super(name)
-          names.push(name)
-        }
-      }
-    })
+    await recordChannelNames(context)
     const victim = await context.newPage()
     await victim.goto(demo.url)
     await victim.waitForFunction(() => (window as any).demo?.manager.current !== undefined, null, { timeout: 5_000 })
@@ -472,17 +476,7 @@ describe('tabs in Chromium', () => {
   it('an old build (protocol version 1, unversioned names) and a new one in one profile ignore each other, and both always hold a valid token', async () => {
     const oldBuild = buildAtCommit(LAST_VERSION_1_COMMIT)
     const context = await browser.newContext()
-    await context.addInitScript(() => {
-      const Native = BroadcastChannel
-      const names: string[] = []
-      ;(window as any).channelNames = names
-      ;(window as any).BroadcastChannel = class extends Native {
-        constructor(name: string) {
-          super(name)
-          names.push(name)
-        }
-      }
-    })
+    await recordChannelNames(context)
     const [older, newer] = [await context.newPage(), await context.newPage()]
     for (const page of [older, newer]) {
       await page.goto(demo.url)

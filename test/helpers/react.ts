@@ -48,3 +48,12 @@ export function stopLeavingNoTimer(manager: TokenManager) {
   expect(vi.getTimerCount()).toBe(0)
   vi.useRealTimers()
 }
+
+/** Lets React and timers run, 10 ms at a time, until `condition()` holds; fails after `timeout` ms. */
+export const until = async (condition: () => boolean, what: string, timeout = 5_000) => {
+  const deadline = Date.now() + timeout
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
+    await acted(() => new Promise((resolve) => setTimeout(resolve, 10)))
+  }
+}

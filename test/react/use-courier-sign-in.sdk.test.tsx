@@ -8,18 +8,11 @@ import { createTokenManager, type TokenManager } from '../../src/index'
 import { useCourierSignIn } from '../../src/react/index'
 import { startCourierStub, type CourierStub } from '../helpers/courier-stub'
 import { courierJwt } from '../helpers/jwt'
-import { acted, render } from '../helpers/react'
+import { acted, render, until } from '../helpers/react'
 
 let stub: CourierStub
 let manager: TokenManager
 
-const until = async (condition: () => boolean, what: string, timeout = 5_000) => {
-  const deadline = Date.now() + timeout
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
-    await acted(() => new Promise((resolve) => setTimeout(resolve, 10)))
-  }
-}
 const inboxQueries = () => stub.graphql.filter((call) => call.operation === 'GetInboxMessages')
 
 beforeEach(async () => {
