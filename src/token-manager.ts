@@ -131,7 +131,9 @@ function createLogger(debug: TokenManagerSettings['debug']): Logger | undefined 
 
 /**
  * Calls each handler with `event` while `listening()` holds, a throwing one reported, not propagated.
- * mitt's own emit would let one throwing handler silence the rest, and could not stop mid-delivery.
+ * mitt's own emit would let one throwing handler silence the rest, and could not stop mid-delivery:
+ * a handler may stop the manager (the rest then hear nothing) or change the status (stop(), refresh():
+ * the rest have just heard the new one and must not hear the old one after it).
  */
 function deliver<T>(handlers: Array<(event: T) => void>, event: T, listening: () => boolean) {
   for (const handler of handlers) {
@@ -161,6 +163,22 @@ function settleAll(waiters: Waiter[], error?: TokenManagerError, info?: TokenInf
     else resolve(info!)
   }
 }
+
+/** Why a caller asking for a token now should not wait for one, if so; `givesUp` is asked last. */
+function refusal(state: State, lastError: TokenManagerError | undefined, fetching: boolean, online: boolean, givesUp: () => boolean) {
+  if (state === 'stopped') return new TokenManagerError('stopped', 'Token manager stopped.')
+  if (state === 'unauthenticated') return lastError
+  if (fetching) return undefined
+  if (!online) return new TokenManagerError('network', 'Offline.')
+  return lastError && givesUp() ? lastError : undefined
+}
+
+/**
+ * When to refresh a token received at `now`: a token that lives shorter than the margin is refreshed at
+ * half its life, but no two fetches start closer than the floor.
+ */
+const refreshAt = (info: TokenInfo, now: number, margin: number, lastFetchAt: number) =>
+  Math.max(refreshTime(info.expiresAt, now, margin, tokenFraction(info.token)), lastFetchAt + MIN_REFRESH_INTERVAL_MS)
 
 function statusOf(state: State, fetching: boolean, holding: boolean, failed: boolean): TokenStatus {
   if (state !== 'running') return state
@@ -229,8 +247,6 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   let tabs: Tabs | undefined
 
   // mitt keeps the handlers; delivery is ours (see deliver). The debug logger goes first, like a handler.
-  // A handler may stop the manager; the rest then hear nothing. A handler may change the status
-  // (stop(), refresh()): the rest have just heard the new one and must not hear the old one after it.
   const emit = <K extends keyof TokenEvents>(type: K, event: TokenEvents[K]) => {
     // A copy: a handler that removes itself, or adds another, changes mitt's list, not this delivery.
     const handlers = [...(emitter.all.get(type) ?? [])] as Array<(event: TokenEvents[K]) => void>
@@ -247,15 +263,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   const computeStatus = () => statusOf(state, !!controller, !!current, !!lastError)
 
-  // Why a caller asking for a token now should not wait for one, if so.
-  const blocker = (): TokenManagerError | undefined => {
-    if (state === 'stopped') return new TokenManagerError('stopped', 'Token manager stopped.')
-    if (state === 'unauthenticated') return lastError
-    if (controller) return undefined
-    if (!online.isOnline()) return new TokenManagerError('network', 'Offline.')
-    if (lastError && stopWaiting(lastError, failures, retry, nextFetchAt - clock.now())) return lastError
-    return undefined
-  }
+  const givesUp = () => stopWaiting(lastError!, failures, retry, nextFetchAt - clock.now())
+  const blocker = () => refusal(state, lastError, !!controller, online.isOnline(), givesUp)
 
   const wait = () => enqueue(waiters, blocker())
   const settle = (error?: TokenManagerError, info?: TokenInfo, settled = waiters.splice(0)) => settleAll(settled, error, info)
@@ -367,11 +376,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       user = info.userId
       failures = 0
       lastError = undefined
-      // A token that lives shorter than the margin is refreshed at half its life, but no two fetches closer than the floor.
-      nextFetch(
-        Math.max(refreshTime(info.expiresAt, now, refreshMargin, tokenFraction(info.token)), lastFetchAt + MIN_REFRESH_INTERVAL_MS),
-        'scheduled',
-      )
+      nextFetch(refreshAt(info, now, refreshMargin, lastFetchAt), 'scheduled')
       // A fetch in flight is moot: a peer's token is newer than anything it would bring.
       controller?.abort()
       controller = undefined

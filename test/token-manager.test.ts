@@ -1021,7 +1021,8 @@ describe('privacy (11)', () => {
     const started = Date.now()
     const info = await manager.start()
     reply(backend, status(503))
-    await vi.advanceTimersByTimeAsync(info.expiresAt! - Date.now() - DEFAULT_REFRESH_MARGIN_MS + 1)
+    // Past the latest refresh moment (the jitter comes from the token) and the retry 5 s after it.
+    await vi.advanceTimersByTimeAsync(info.expiresAt! - Date.now() - DEFAULT_REFRESH_MARGIN_MS + MIN_RETRY_DELAY_MS + 1_000)
     void manager.refresh()
     const moves = calls.filter(([type]) => type === 'next-fetch').map(([, data]) => data as { at: number; reason: string })
     // The first token, its refresh (a 503), the retry 5 s later (the floor, random 0) and its token, refresh().
