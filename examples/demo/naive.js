@@ -3,18 +3,16 @@
 // and a reload of the list fails with 401. The page beside it uses the manager and keeps working.
 import { Courier } from '@trycourier/courier-js'
 import '@trycourier/courier-ui-inbox' // registers <courier-inbox>
+import { decodeToken } from '/dist/index.js'
 
 const state = document.getElementById('state')
 const config = await (await fetch('/api/demo/config')).json()
 const { token } = await (await fetch('/api/generate-courier-jwt')).json()
-const { exp, scope } = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')))
-const userId = scope
-  .split(' ')
-  .find((s) => s.startsWith('user_id:'))
-  .slice(8)
+// Only to read the user and the expiry: nothing here refreshes the token.
+const { userId, expiresAt } = decodeToken(token)
 Courier.shared.signIn({ userId, jwt: token, ...(config.apiUrls ? { apiUrls: config.apiUrls } : {}) })
 
-const naive = { expiresAt: exp * 1000, dead: false }
+const naive = { expiresAt, dead: false }
 window.naive = naive
 setInterval(() => {
   const left = Math.round((naive.expiresAt - Date.now()) / 1000)

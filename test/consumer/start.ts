@@ -40,6 +40,15 @@ afterEach(() => {
 })
 
 export function testStart(environment: RegExp): void {
+  it('places the expiry by the expiresIn fetchToken answers, under vi.useFakeTimers()', async () => {
+    vi.useFakeTimers()
+    // An hour-long token the backend says has a minute left (it reused it): a minute it is.
+    manager = createTokenManager({ fetchToken: async () => ({ token: mintToken(), expiresIn: 60 }) })
+    const started = Date.now()
+    const info = await manager.start()
+    expect(info.expiresAt).toBe(started + 60_000)
+  })
+
   it('runs in the environment it names', () => {
     expect(navigator.userAgent).toMatch(environment)
   })

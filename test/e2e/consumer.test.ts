@@ -124,6 +124,28 @@ it('runs the courier-token command', async () => {
   expect(stdout).toMatch(/^Usage: courier-token <command>/)
 })
 
+it('inspects what issue --json prints, piped, as the README shows', async () => {
+  const pipeline = 'npx --no -- courier-token issue --user alice --dev --json | npx --no -- courier-token inspect'
+  const stdout = succeeded(await run('sh', ['-c', pipeline]), `${pipeline} failed`)
+  expect(stdout).toContain('Fine for inbox.')
+})
+
+// expiresIn, end to end in the packed build: a token endpoint's answer read by a manager under Node's loaders.
+it.each([
+  ['Node ESM', '--input-type=module', "const { createTokenManager } = await import('courier-token-manager')"],
+  ['CommonJS', '--input-type=commonjs', "const { createTokenManager } = require('courier-token-manager')"],
+])('honours { token, expiresIn } from fetchToken in %s', async (_, type, load) => {
+  const script = `${load}
+    const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const iat = Math.floor(Date.now() / 1000)
+    const token = [b64({ alg: 'HS256' }), b64({ scope: 'user_id:alice inbox:read:messages inbox:write:events', iat, exp: iat + 3600 }), 'sig'].join('.')
+    const manager = createTokenManager({ fetchToken: async () => ({ token, expiresIn: 60 }) })
+    const started = Date.now()
+    manager.start().then((info) => { console.log(Math.round((info.expiresAt - started) / 1000)); manager.stop() })`
+  const stdout = succeeded(await run(process.execPath, [type, '-e', script]), `the ${type} script failed`)
+  expect(Number(stdout.trim())).toBe(60)
+})
+
 // test/consumer/start.ts in happy-dom (the consumer's vitest.config.ts) and in jsdom: packages loaded by Node.
 it("passes the consumer's own vitest: a manager connected to Courier starts, with real and with fake timers", async () => {
   const report = join(project, 'vitest-report.json')
@@ -136,7 +158,7 @@ it("passes the consumer's own vitest: a manager connected to Courier starts, wit
   const passed = Object.fromEntries(
     testResults.map(({ name, assertionResults }) => [basename(name), assertionResults.filter((test) => test.status === 'passed').length]),
   )
-  expect(passed, result.output).toEqual({ 'happy-dom.spec.ts': 3, 'jsdom.spec.ts': 3 })
+  expect(passed, result.output).toEqual({ 'happy-dom.spec.ts': 4, 'jsdom.spec.ts': 4 })
 }, 120_000)
 
 // The README's TypeScript, as a user pastes it into a strict project: each ```ts and ```tsx block a module of its

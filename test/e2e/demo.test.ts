@@ -1,6 +1,6 @@
 // The demo page in real Chromium: the built ESM bundle, real fetch, real timers, real online/offline events.
 import { execFile, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -193,7 +193,8 @@ describe('the demo server', () => {
       // Its own copy (node_modules/.cache), so that `npm run build`, which empties dist/, cannot break it.
       const served = await (await fetch(`${url}dist/index.js`)).text()
       expect(served).toContain('createTokenManager')
-      expect(existsSync('node_modules/.cache/courier-token-manager-demo/index.js')).toBe(true)
+      expect(served).toBe(readFileSync('node_modules/.cache/courier-token-manager-demo/index.js', 'utf8'))
+      expect(served).not.toBe(readFileSync('dist/index.js', 'utf8'))
     } finally {
       child.kill()
     }
